@@ -1,0 +1,92 @@
+#!/bin/bash
+# Install the toolchain that builds the patched kernel, the Rust module and
+# the selftests, and runs the guests.  A second run is a quick no-op.
+#
+# Extra Debian suites reuse the URI of the configured bookworm source and are
+# pinned low, so nothing from them is installed unless named with -t.
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+
+SOURCES=/etc/apt/sources.list.d/membarrier-alt.sources
+PREFS=/etc/apt/preferences.d/membarrier-alt
+RUSTC_VER=$(mba_rustc_version)
+STAMP="$MBA_CACHE/deps.stamp"
+STAMP_KEY="$(sha256sum "$0" | cut -c1-16)-$RUSTC_VER"
+
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$STAMP_KEY" ] &&
+   [ -d "$(mba_rust_lib_src)" ] && command -v bindgen >/dev/null &&
+   command -v vng >/dev/null; then
+	exit 0
+fi
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+debian_uri() {
+	local f=/etc/apt/sources.list.d/debian.sources
+	[ -f "$f" ] || mba_die "$f not found; cannot derive the Debian mirror URI"
+	awk '/^URIs:/ && $2 !~ /security/ { print $2; exit }' "$f"
+}
+
+add_suites() {
+	local uri
+	uri=$(debian_uri)
+	[ -n "$uri" ] || mba_die "no Debian URI found in debian.sources"
+	$SUDO tee "$SOURCES" >/dev/null <<EOS
+Types: deb
+URIs: $uri
+Suites: bookworm-backports trixie trixie-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOS
+	$SUDO tee "$PREFS" >/dev/null <<EOS
+Package: *
+Pin: release n=trixie
+Pin-Priority: 90
+
+Package: *
+Pin: release n=trixie-backports
+Pin-Priority: 90
+
+Package: *
+Pin: release n=bookworm-backports
+Pin-Priority: 90
+EOS
+}
+
+apt_install() {
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q \
+		--no-install-recommends "$@"
+}
+
+add_suites
+$SUDO apt-get update -q
+
+# rust-src must match the rustc that builds the kernel, exactly.
+rust_src_ver=$(apt-cache madison rust-src |
+	awk -v v="$RUSTC_VER" '$3 ~ "^"v"\\+" { print $3; exit }')
+[ -n "$rust_src_ver" ] ||
+	mba_die "no Debian rust-src package for rustc $RUSTC_VER (apt-cache madison rust-src)"
+
+apt_install flex bison bc libelf-dev libssl-dev cpio kmod xz-utils \
+	python3-venv gcc make perl rsync
+apt_install -t trixie-backports "rust-src=$rust_src_ver" linux-source-7.3
+apt_install -t bookworm-backports "libclang-$LLVM_VER-dev" "clang-$LLVM_VER" \
+	"lld-$LLVM_VER" "llvm-$LLVM_VER" qemu-system-x86
+
+[ -d "$(mba_rust_lib_src)" ] ||
+	mba_die "rust-src installed, but $(mba_rust_lib_src) is missing"
+
+mkdir -p "$MBA_CACHE"
+if ! "$MBA_CACHE/bindgen/bin/bindgen" --version 2>/dev/null | grep -q ' 0\.72\.1$'; then
+	cargo install bindgen-cli --version 0.72.1 --locked \
+		--root "$MBA_CACHE/bindgen"
+fi
+
+if ! "$MBA_CACHE/venv/bin/vng" --version 2>/dev/null | grep -q '1\.42'; then
+	python3 -m venv "$MBA_CACHE/venv"
+	"$MBA_CACHE/venv/bin/pip" install -q 'virtme-ng==1.42'
+fi
+
+echo "$STAMP_KEY" >"$STAMP"
+echo "deps: toolchain ready (rustc $RUSTC_VER, rust-src $rust_src_ver)"

@@ -1,0 +1,38 @@
+# shellcheck shell=bash
+# Common environment for the membarrier-alt scripts; sourced, not run.
+#
+# MBA_CACHE holds everything that is built or installed outside the repo:
+# the kernel source, kernel builds keyed by (version, patches, config),
+# bindgen and the virtme-ng venv.
+
+MBA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MBA_CACHE=${MBA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/membarrier-alt}
+LLVM_VER=19
+LLVM_BIN=/usr/lib/llvm-$LLVM_VER/bin
+
+export LIBCLANG_PATH=/usr/lib/llvm-$LLVM_VER/lib
+export PATH="$MBA_CACHE/bindgen/bin:$MBA_CACHE/venv/bin:$LLVM_BIN:$PATH"
+
+# The rustc that builds the kernel decides which rust-src we need.
+mba_rustc_version() {
+	rustc --version | awk '{print $2}'
+}
+
+mba_rust_lib_src() {
+	echo "/usr/src/rustc-$(mba_rustc_version)/library"
+}
+
+# Map our arch names to the kernel's ARCH= and virtme-ng's --arch.
+mba_karch() {
+	case "$1" in
+	x86_64) echo x86_64 ;;
+	arm64) echo arm64 ;;
+	ppc64le) echo powerpc ;;
+	*) echo "unknown arch: $1" >&2; return 1 ;;
+	esac
+}
+
+mba_die() {
+	echo "error: $*" >&2
+	exit 1
+}
