@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * membarrier_alt: a membarrier(2) look-alike behind /dev/membarrier_alt,
+ * used to compare CPU targeting variants against the in-tree syscall.
+ *
+ * This header is the ABI.  rust/uapi.rs mirrors it and checks the size and
+ * layout of every structure at compile time.
+ */
+#ifndef _UAPI_LINUX_MEMBARRIER_ALT_H
+#define _UAPI_LINUX_MEMBARRIER_ALT_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define MEMBARRIER_ALT_DEVICE		"/dev/membarrier_alt"
+
+/* Bumped on any incompatible change of the structures below. */
+#define MEMBARRIER_ALT_ABI_VERSION	1
+
+/*
+ * enum membarrier_alt_variant - how the targets of an expedited command are
+ * chosen and which barriers are attached to the scheduler hooks.
+ *
+ * @MEMBARRIER_ALT_VARIANT_INTREE:	the in-tree targeting, errno included.
+ * @MEMBARRIER_ALT_VARIANT_IDLE_FILTER:	skip only CPUs running their idle task.
+ * @MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC: core serialization at exit_lazy_tlb.
+ * @MEMBARRIER_ALT_VARIANT_MM_CID_MB:	smp_mb() before the mm_cid switch.
+ */
+enum membarrier_alt_variant {
+	MEMBARRIER_ALT_VARIANT_INTREE		= 0,
+	MEMBARRIER_ALT_VARIANT_IDLE_FILTER	= 1,
+	MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC	= 2,
+	MEMBARRIER_ALT_VARIANT_MM_CID_MB	= 3,
+	MEMBARRIER_ALT_VARIANT_NR,
+};
+
+/**
+ * struct membarrier_alt_version - answer of MEMBARRIER_ALT_IOC_VERSION
+ * @abi_version: MEMBARRIER_ALT_ABI_VERSION of the loaded module.
+ * @variants:    bitmask of (1 << enum membarrier_alt_variant) the module
+ *               implements.
+ */
+struct membarrier_alt_version {
+	__u32 abi_version;
+	__u32 variants;
+};
+
+/**
+ * struct membarrier_alt_cmd - argument of MEMBARRIER_ALT_IOC_CMD
+ * @cmd:     enum membarrier_cmd, as for membarrier(2).
+ * @flags:   enum membarrier_cmd_flag, as for membarrier(2).
+ * @cpu_id:  as for membarrier(2); used with MEMBARRIER_CMD_FLAG_CPU only.
+ * @variant: enum membarrier_alt_variant.
+ *
+ * The ioctl returns what membarrier(2) would return: a non-negative value
+ * (a command bitmask for QUERY and GET_REGISTRATIONS, else 0) or -1 with
+ * errno set.
+ */
+struct membarrier_alt_cmd {
+	__s32 cmd;
+	__u32 flags;
+	__s32 cpu_id;
+	__u32 variant;
+};
+
+#define MEMBARRIER_ALT_IOC_MAGIC	0xB9
+
+#define MEMBARRIER_ALT_IOC_VERSION	\
+	_IOR(MEMBARRIER_ALT_IOC_MAGIC, 0x00, struct membarrier_alt_version)
+#define MEMBARRIER_ALT_IOC_CMD		\
+	_IOW(MEMBARRIER_ALT_IOC_MAGIC, 0x01, struct membarrier_alt_cmd)
+
+#endif /* _UAPI_LINUX_MEMBARRIER_ALT_H */
