@@ -30,4 +30,10 @@ for p in "${patches[@]}"; do
 done
 touch "$tree.tmp/.mba-patched"
 mv "$tree.tmp" "$tree"
+
+# Trees of older series are dead weight; builds referring to them are
+# rebuilt anyway, since the tree is part of their key.
+for old in "$MBA_CACHE/src/linux-"*; do
+	[ "$old" = "$tree" ] || rm -rf "$old"
+done
 echo "$tree"

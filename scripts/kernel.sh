@@ -71,4 +71,9 @@ mkdir -p "$out"
 	mba_die "kernel build for $arch failed; full log: $out.log"
 }
 touch "$out/.mba-built"
+
+# Older builds of this arch are dead weight (a few GiB each).
+for old in "$MBA_CACHE/build/$arch"-*; do
+	[ "$old" = "$out" ] || [ "$old" = "$out.log" ] || rm -rf "$old"
+done
 echo "$out"
