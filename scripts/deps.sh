@@ -1,6 +1,9 @@
 #!/bin/bash
 # Install the toolchain that builds the patched kernel, the Rust module and
 # the selftests, and runs the guests.  A second run is a quick no-op.
+# udev is for virtme-ng-init: without udevd in the (host-shared) root, the
+# guest has no /dev/virtio-ports links, and script I/O and the exit status
+# fall back to the console.
 #
 # Extra Debian suites reuse the URI of the configured bookworm source and are
 # pinned low, so nothing from them is installed unless named with -t.
@@ -69,7 +72,7 @@ rust_src_ver=$(apt-cache madison rust-src |
 	mba_die "no Debian rust-src package for rustc $RUSTC_VER (apt-cache madison rust-src)"
 
 apt_install flex bison bc libelf-dev libssl-dev cpio kmod xz-utils \
-	python3-venv gcc make perl rsync
+	python3-venv gcc make perl rsync udev
 apt_install -t trixie-backports "rust-src=$rust_src_ver" linux-source-7.3
 apt_install -t bookworm-backports "libclang-$LLVM_VER-dev" "clang-$LLVM_VER" \
 	"lld-$LLVM_VER" "llvm-$LLVM_VER" qemu-system-x86
