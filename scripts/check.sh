@@ -1,0 +1,32 @@
+#!/bin/bash
+# Build and run the kselftests in a guest for each arch, then summarise.
+# Each arch's output goes to out/<arch>/check.log; an arch that fails to
+# build or boot still gets a log, and counts as failed.
+#
+# usage: check.sh ARCH...
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+
+[ $# -gt 0 ] || mba_die "usage: check.sh ARCH..."
+timeout=${MBA_GUEST_TIMEOUT:-1200}
+logs=()
+
+for arch in "$@"; do
+	log="$MBA_ROOT/out/$arch/check.log"
+	mkdir -p "$(dirname "$log")"
+	logs+=("$log")
+	echo "=== $arch: build" >&2
+	if ! tests=$("$MBA_ROOT/scripts/selftests.sh" "$arch") ||
+	   ! "$MBA_ROOT/scripts/module.sh" "$arch" >/dev/null; then
+		echo "# $arch: build failed" >"$log"
+		continue
+	fi
+	echo "=== $arch: guest" >&2
+	start=$SECONDS
+	timeout -k 10 "$timeout" "$MBA_ROOT/scripts/guest.sh" "$arch" \
+		"$MBA_ROOT/scripts/guest-selftests.sh $tests" 2>&1 |
+		tee "$log" || true
+	echo "=== $arch: guest ran for $((SECONDS - start)) s" >&2
+done
+
+"$MBA_ROOT/scripts/tap-summary.sh" "${logs[@]}"

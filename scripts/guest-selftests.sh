@@ -1,0 +1,73 @@
+#!/bin/bash
+# Runs inside the guest, with the module loaded by guest-init.sh: runs every
+# selftest in DIR, then unloads the module and checks dmesg.  Each group of
+# results is framed by "# MBA-BEGIN name" / "# MBA-END name rc=N" lines for
+# scripts/tap-summary.sh; "# MBA-DONE" marks a guest that got to the end.
+#
+# usage: guest-selftests.sh DIR
+set -euo pipefail
+
+dir=${1:?usage: guest-selftests.sh DIR}
+n=0
+fails=0
+
+result() {	# result NAME CMD...
+	local name=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then
+		echo "ok $n $name"
+	else
+		echo "not ok $n $name"
+		fails=$((fails + 1))
+	fi
+}
+
+# Reports of this kind in dmesg fail the run, whoever caused them.  Lockdep
+# reports all start with "WARNING:" or "BUG:"; the lockdep boot banner
+# (MAX_LOCKDEP_*) is not a report.
+DMESG_BAD='WARNING:|BUG:|Oops|Call Trace:|general protection fault|kernel BUG|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|INFO: task .* blocked|rcu: INFO: .* stall|Kernel panic'
+
+dmesg_clean() {
+	local bad
+	bad=$(dmesg | grep -E "$DMESG_BAD" || true)
+	if [ -n "$bad" ]; then
+		echo "# dmesg reports:"
+		dmesg | grep -E -A20 "$DMESG_BAD" | head -120 | sed 's/^/#   /'
+		return 1
+	fi
+}
+
+module_loaded() {
+	[ -d /sys/module/membarrier_alt ] && [ -c /dev/membarrier_alt ]
+}
+
+module_gone() {
+	[ ! -e /sys/module/membarrier_alt ] && [ ! -e /dev/membarrier_alt ]
+}
+
+echo "# MBA-BEGIN guest"
+echo "# kernel $(uname -r) $(uname -m), $(nproc) CPUs online"
+# The targeting tests need 4 CPUs; a guest that brought up fewer is broken.
+result "vcpus_online_ge_4" test "$(nproc)" -ge 4
+result "module_loaded" module_loaded
+echo "# MBA-END guest rc=$fails"
+
+for t in "$dir"/*_test; do
+	name=$(basename "$t")
+	echo "# MBA-BEGIN $name"
+	set +e
+	"$t"
+	rc=$?
+	set -e
+	echo "# MBA-END $name rc=$rc"
+done
+
+n=0
+fails=0
+echo "# MBA-BEGIN guest-teardown"
+result "rmmod" rmmod membarrier_alt
+result "module_gone_after_rmmod" module_gone
+result "dmesg_clean" dmesg_clean
+echo "# MBA-END guest-teardown rc=$fails"
+echo "# MBA-DONE"

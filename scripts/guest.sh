@@ -1,0 +1,33 @@
+#!/bin/bash
+# Boot the patched kernel of ARCH in a virtme-ng guest under TCG (KVM guests
+# hang on our build machines), with the module loaded.  With CMD, run it
+# through bash in the guest, print its output and exit with its status;
+# without, open an interactive shell.  The host root, and so this repo, is
+# visible in the guest at the same path.
+#
+# usage: guest.sh ARCH [CMD]
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+
+arch=${1:?usage: guest.sh ARCH [CMD]}
+cmd=${2-}
+kdir=$("$MBA_ROOT/scripts/kernel.sh" "$arch")
+ko=$("$MBA_ROOT/scripts/module.sh" "$arch")
+[ "$arch" = x86_64 ] || mba_die "guest.sh: $arch guests are not wired up yet"
+
+vng_args=(
+	--run "$kdir"
+	--disable-kvm
+	--force-9p
+	--cpus "${MBA_GUEST_CPUS:-4}"
+	--memory "${MBA_GUEST_MEM:-1G}"
+	--cwd "$PWD"
+	--append root=/dev/root
+)
+
+init="$MBA_ROOT/scripts/guest-init.sh"
+if [ -n "$cmd" ]; then
+	exec vng "${vng_args[@]}" \
+		--exec "$init $(printf '%q' "$ko") $(printf '%q' "$cmd")" </dev/null
+fi
+exec vng "${vng_args[@]}" --exec "$init $(printf '%q' "$ko")"
