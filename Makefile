@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# membarrier-alt: the user's entry point.  `make help` lists the targets.
+#
+# Kernel builds live outside the repo, in $(MBA_CACHE) (default
+# ~/.cache/membarrier-alt), keyed by kernel version, patch series, config
+# and toolchain.  Module and selftest objects go to out/<arch>/.
+
+SHELL := /bin/bash
+ARCHES ?= x86_64
+ARCH_ONE := $(firstword $(ARCHES))
+
+# Kbuild reads ./Kbuild, never this file, for `make -C $KDIR M=$PWD`.
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' \
+		$(MAKEFILE_LIST)
+	@echo
+	@echo "Variables: ARCHES='$(ARCHES)' (x86_64), RUN='<cmd>' for 'make vm',"
+	@echo "           CLIPPY=1 for 'make module', MBA_CACHE=<dir> for builds."
+
+deps: ## Install the toolchain (apt, rust-src, bindgen, QEMU, virtme-ng)
+	scripts/deps.sh
+
+kernel: deps ## Build the patched kernel(s) for $(ARCHES) into the cache
+	@for a in $(ARCHES); do scripts/kernel.sh $$a || exit 1; done
+
+module: deps ## Build the Rust module for $(ARCHES) (make -C $KDIR M=$PWD)
+	@for a in $(ARCHES); do scripts/module.sh $$a || exit 1; done
+
+selftests: deps ## Build the kselftests for $(ARCHES)
+	@for a in $(ARCHES); do scripts/selftests.sh $$a || exit 1; done
+
+check: deps ## Run the kselftests in guests for $(ARCHES); prints N passed, N failed
+	scripts/check.sh $(ARCHES)
+
+# RUN reaches the guest unexpanded by make, so RUN='echo $(uname -r)' works.
+export MBA_RUN := $(value RUN)
+
+vm: deps ## Guest with the module loaded; RUN='<cmd>' runs one command in it
+	scripts/guest.sh $(ARCH_ONE) "$$MBA_RUN"
+
+lint: deps ## rustfmt --check, CLIPPY=1 module build, checkpatch on patches/
+	scripts/lint.sh $(ARCH_ONE)
+
+clean: ## Remove out/ (module and selftest objects); the cache stays
+	rm -rf out
+	rm -f rust/.*.cmd rust/*.o rust/*.ko rust/*.mod* .*.cmd Module.symvers modules.order
+
+.PHONY: help deps kernel module selftests check vm lint clean

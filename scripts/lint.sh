@@ -1,0 +1,34 @@
+#!/bin/bash
+# Style gates: rustfmt (with the kernel's .rustfmt.toml), a warning-free
+# CLIPPY=1 module build, and checkpatch on the patch series and the C
+# selftests.
+#
+# usage: lint.sh ARCH
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+
+arch=${1:?usage: lint.sh ARCH}
+src=$("$MBA_ROOT/scripts/kernel-src.sh")
+
+echo "lint: rustfmt" >&2
+rustfmt --check --edition 2021 --config-path "$src/.rustfmt.toml" \
+	"$MBA_ROOT/rust/membarrier_alt.rs"
+
+echo "lint: clippy" >&2
+touch "$MBA_ROOT"/rust/membarrier_alt.rs
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+CLIPPY=1 "$MBA_ROOT/scripts/module.sh" "$arch" 2>"$log" >/dev/null ||
+	{ cat "$log" >&2; exit 1; }
+if grep -E '^(warning|error)' "$log" >&2; then
+	mba_die "clippy reported the above"
+fi
+
+echo "lint: checkpatch" >&2
+for p in "$MBA_ROOT"/patches/*.patch; do
+	[ -e "$p" ] || continue
+	(cd "$src" && perl scripts/checkpatch.pl --strict -q "$p")
+done
+(cd "$src" && perl scripts/checkpatch.pl --no-tree -q -f \
+	"$MBA_ROOT"/selftests/*.c "$MBA_ROOT"/include/uapi/linux/*.h)
+echo "lint: clean" >&2
