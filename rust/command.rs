@@ -2,44 +2,113 @@
 
 //! The membarrier(2) command set, as seen through the ioctl.
 //!
-//! Argument checks follow `SYSCALL_DEFINE3(membarrier, ...)` in
-//! `kernel/sched/membarrier.c` in the same order, so that an invalid call
-//! fails with the errno the syscall would give.
+//! Argument checks, shortcuts and barriers follow `SYSCALL_DEFINE3(membarrier,
+//! ...)` in `kernel/sched/membarrier.c`, in the same order, so that with the
+//! `intree` variant every input gets the syscall's return value and errno.
+//! Only the choice of target CPUs is delegated, to `targeting.rs`.
+//!
+//! Registration is not reimplemented: REGISTER_* and GET_REGISTRATIONS go to
+//! `membarrier_register_current()`, so the syscall and the module share one
+//! registration state and the scheduler keeps `rq->membarrier_state` right.
 
+use core::ffi::c_void;
 use kernel::{
     bindings,
-    prelude::*, //
+    cpu::CpuId,
+    cpumask::CpumaskVar,
+    prelude::*,
+    sync::barrier::{
+        smp_mb,
+        Full, //
+    },
 };
 
-use crate::uapi::{
-    Cmd,
-    Variant, //
+use crate::{
+    ipi::{
+        Flavor,
+        IpiInfo, //
+    },
+    stats,
+    targeting::{
+        Policy,
+        RqSnapshot,
+        Scope, //
+    },
+    uapi::{
+        Cmd,
+        Skip,
+        Variant, //
+    },
 };
 
-/// `MEMBARRIER_CMD_QUERY`.
 const CMD_QUERY: i32 = bindings::membarrier_cmd_MEMBARRIER_CMD_QUERY as i32;
-/// `MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ`.
+const CMD_GLOBAL: i32 = bindings::membarrier_cmd_MEMBARRIER_CMD_GLOBAL as i32;
+const CMD_GLOBAL_EXPEDITED: i32 = bindings::membarrier_cmd_MEMBARRIER_CMD_GLOBAL_EXPEDITED as i32;
+const CMD_REGISTER_GLOBAL_EXPEDITED: i32 =
+    bindings::membarrier_cmd_MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED as i32;
+const CMD_PRIVATE_EXPEDITED: i32 = bindings::membarrier_cmd_MEMBARRIER_CMD_PRIVATE_EXPEDITED as i32;
+const CMD_REGISTER_PRIVATE_EXPEDITED: i32 =
+    bindings::membarrier_cmd_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED as i32;
+const CMD_PRIVATE_EXPEDITED_SYNC_CORE: i32 =
+    bindings::membarrier_cmd_MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE as i32;
+const CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE: i32 =
+    bindings::membarrier_cmd_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE as i32;
 const CMD_PRIVATE_EXPEDITED_RSEQ: i32 =
     bindings::membarrier_cmd_MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ as i32;
-/// `MEMBARRIER_CMD_FLAG_CPU`.
+const CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ: i32 =
+    bindings::membarrier_cmd_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ as i32;
+const CMD_GET_REGISTRATIONS: i32 = bindings::membarrier_cmd_MEMBARRIER_CMD_GET_REGISTRATIONS as i32;
 const FLAG_CPU: u32 = bindings::membarrier_cmd_flag_MEMBARRIER_CMD_FLAG_CPU;
 
-/// Commands this module implements, as the bitmask `MEMBARRIER_CMD_QUERY`
-/// returns. `MEMBARRIER_CMD_QUERY` itself is 0 and has no bit.
-const SUPPORTED_CMDS: i32 = 0;
+const STATE_PRIVATE_EXPEDITED_READY: i32 =
+    bindings::MEMBARRIER_STATE_PRIVATE_EXPEDITED_READY as i32;
+const STATE_SYNC_CORE_READY: i32 =
+    bindings::MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE_READY as i32;
+const STATE_RSEQ_READY: i32 = bindings::MEMBARRIER_STATE_PRIVATE_EXPEDITED_RSEQ_READY as i32;
+
+const HAS_SYNC_CORE: bool = cfg!(CONFIG_ARCH_HAS_MEMBARRIER_SYNC_CORE);
+const HAS_RSEQ: bool = cfg!(CONFIG_RSEQ);
+
+/// `MEMBARRIER_CMD_BITMASK` of `kernel/sched/membarrier.c`: every command
+/// this kernel configuration supports, except QUERY itself.
+const CMD_BITMASK: i32 = CMD_GLOBAL
+    | CMD_GLOBAL_EXPEDITED
+    | CMD_REGISTER_GLOBAL_EXPEDITED
+    | CMD_PRIVATE_EXPEDITED
+    | CMD_REGISTER_PRIVATE_EXPEDITED
+    | if HAS_SYNC_CORE {
+        CMD_PRIVATE_EXPEDITED_SYNC_CORE | CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE
+    } else {
+        0
+    }
+    | if HAS_RSEQ {
+        CMD_PRIVATE_EXPEDITED_RSEQ | CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ
+    } else {
+        0
+    }
+    | CMD_GET_REGISTRATIONS;
 
 /// Variants this module implements.
 pub(crate) const SUPPORTED_VARIANTS: u32 = Variant::Intree.bit();
 
+kernel::sync::global_lock! {
+    // SAFETY: initialized by `init()`, from the module initializer, before
+    // the misc device that leads here is registered.
+    unsafe(uninit) static IPI_MUTEX: Mutex<()> = ();
+}
+
+/// Initializes the command state; called once, from the module initializer.
+pub(crate) fn init() {
+    // SAFETY: called exactly once, before any command can run.
+    unsafe { IPI_MUTEX.init() };
+}
+
 /// Runs one membarrier command and returns what `membarrier(2)` returns.
 pub(crate) fn run(c: &Cmd) -> Result<isize> {
     let variant = Variant::try_from(c.variant)?;
-    if variant.bit() & SUPPORTED_VARIANTS == 0 {
-        return Err(EOPNOTSUPP);
-    }
+    let policy = Policy::of(variant)?;
 
-    // Same flag rule as the syscall: only PRIVATE_EXPEDITED_RSEQ takes a
-    // flag, and only MEMBARRIER_CMD_FLAG_CPU.
+    // Only PRIVATE_EXPEDITED_RSEQ takes a flag, and only FLAG_CPU.
     let flags_ok = match c.cmd {
         CMD_PRIVATE_EXPEDITED_RSEQ => c.flags == 0 || c.flags == FLAG_CPU,
         _ => c.flags == 0,
@@ -47,9 +116,311 @@ pub(crate) fn run(c: &Cmd) -> Result<isize> {
     if !flags_ok {
         return Err(EINVAL);
     }
+    let cpu_id = if c.flags & FLAG_CPU != 0 {
+        c.cpu_id
+    } else {
+        -1
+    };
 
-    match c.cmd {
-        CMD_QUERY => Ok(SUPPORTED_CMDS as isize),
-        _ => Err(EINVAL),
+    stats::call(variant);
+    let ret = match c.cmd {
+        CMD_QUERY => {
+            if tick_nohz_full_enabled() {
+                CMD_BITMASK & !CMD_GLOBAL
+            } else {
+                CMD_BITMASK
+            }
+        }
+        CMD_GLOBAL => {
+            // Not compatible with nohz_full CPUs, which RCU does not wait for.
+            if tick_nohz_full_enabled() {
+                return Err(EINVAL);
+            }
+            if num_online_cpus() > 1 {
+                kernel::sync::rcu::synchronize_rcu();
+            }
+            0
+        }
+        CMD_GLOBAL_EXPEDITED => global_expedited(variant, policy)?,
+        CMD_PRIVATE_EXPEDITED => private_expedited(variant, policy, Flavor::Mb, cpu_id)?,
+        CMD_PRIVATE_EXPEDITED_SYNC_CORE => {
+            private_expedited(variant, policy, Flavor::SyncCore, cpu_id)?
+        }
+        CMD_PRIVATE_EXPEDITED_RSEQ => private_expedited(variant, policy, Flavor::Rseq, cpu_id)?,
+        CMD_REGISTER_GLOBAL_EXPEDITED
+        | CMD_REGISTER_PRIVATE_EXPEDITED
+        | CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE
+        | CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ
+        | CMD_GET_REGISTRATIONS => {
+            // SAFETY: called from a task's ioctl, the context of the syscall.
+            let ret = unsafe { bindings::membarrier_register_current(c.cmd) };
+            kernel::error::to_result(ret.min(0))?;
+            ret
+        }
+        _ => return Err(EINVAL),
+    };
+    Ok(ret as isize)
+}
+
+/// `MEMBARRIER_CMD_GLOBAL_EXPEDITED`: a full barrier on every CPU running a
+/// task of an mm registered for it, by the variant's targeting.
+fn global_expedited(variant: Variant, policy: Policy) -> Result<i32> {
+    if num_online_cpus() == 1 {
+        return Ok(0);
     }
+    let mut mask = CpumaskVar::new_zero(GFP_KERNEL)?;
+
+    // Scenarios A, B and C of kernel/sched/membarrier.c, and the comment of
+    // membarrier_rq_snapshot(): this pairs with the barriers the scheduler
+    // issues around its store to rq->curr.
+    let _mb = FullBarrierScope::new();
+    let _serialize = IPI_MUTEX.lock();
+    let _hotplug = CpusReadLock::new();
+
+    for cpu in possible_cpus() {
+        if !cpu_online(cpu) {
+            stats::skip(variant, Skip::Offline);
+            continue;
+        }
+        // The calling CPU is in program order with the caller, even if the
+        // caller migrates afterwards (as in-tree).
+        if cpu == CpuId::current() {
+            stats::skip(variant, Skip::SelfCpu);
+            continue;
+        }
+        match policy.decide(Scope::Global, &RqSnapshot::take(cpu, core::ptr::null())) {
+            Ok(()) => mask.set(cpu),
+            Err(why) => stats::skip(variant, why),
+        }
+    }
+
+    let _preempt = PreemptDisabled::new();
+    let info = IpiInfo::new(variant);
+    // SAFETY: `mask` is a valid cpumask; the handler and `info` match, and
+    // `info` outlives the call, which waits for every handler; preemption is
+    // disabled, as smp_call_function_many() requires.
+    unsafe {
+        bindings::smp_call_function_many(
+            mask.as_raw(),
+            IpiInfo::handler(Flavor::Mb),
+            (&raw const info).cast_mut().cast::<c_void>(),
+            true,
+        )
+    };
+    Ok(0)
+}
+
+/// `MEMBARRIER_CMD_PRIVATE_EXPEDITED*`: `flavor` on every CPU running a task
+/// of the caller's mm (by the variant's targeting), or only on `cpu_id` when
+/// it is not negative.
+fn private_expedited(variant: Variant, policy: Policy, flavor: Flavor, cpu_id: i32) -> Result<i32> {
+    let current = kernel::current!();
+    // A task that issues an ioctl has an mm; io_uring workers and other
+    // kernel threads never get here with none, but do not trust it.
+    let mm = current.mm().ok_or(EINVAL)?.as_raw();
+    // SAFETY: `mm` is current's mm, which lives as long as current uses it.
+    let state = unsafe { atomic_read(&raw const (*mm).__bindgen_anon_1.membarrier_state) };
+
+    match flavor {
+        Flavor::SyncCore => {
+            if !HAS_SYNC_CORE {
+                return Err(EINVAL);
+            }
+            if state & STATE_SYNC_CORE_READY == 0 {
+                return Err(EPERM);
+            }
+            // SAFETY: `mm` is current's mm.
+            unsafe { bindings::prepare_sync_core_cmd(mm) };
+        }
+        Flavor::Rseq => {
+            if !HAS_RSEQ {
+                return Err(EINVAL);
+            }
+            if state & STATE_RSEQ_READY == 0 {
+                return Err(EPERM);
+            }
+        }
+        Flavor::Mb => {
+            if state & STATE_PRIVATE_EXPEDITED_READY == 0 {
+                return Err(EPERM);
+            }
+        }
+    }
+
+    // A single-threaded mm has nobody else to order against; SYNC_CORE must
+    // still serialize the caller's own core.
+    // SAFETY: `mm` is current's mm.
+    let users = unsafe { atomic_read(&raw const (*mm).__bindgen_anon_1.mm_users) };
+    if flavor != Flavor::SyncCore && (users == 1 || num_online_cpus() == 1) {
+        return Ok(0);
+    }
+
+    // Scenarios A, B and C of kernel/sched/membarrier.c, and the comment of
+    // membarrier_rq_snapshot(): the barrier on entry pairs with the one the
+    // scheduler issues after storing to rq->curr, the one on exit with the
+    // one before it.
+    let _mb = FullBarrierScope::new();
+    if cpu_id >= 0 {
+        let Some(cpu) = CpuId::from_i32(cpu_id).filter(|c| cpu_possible(*c)) else {
+            stats::skip(variant, Skip::Offline);
+            return Ok(0);
+        };
+        let _serialize = IPI_MUTEX.lock();
+        let _hotplug = CpusReadLock::new();
+        if !cpu_online(cpu) {
+            stats::skip(variant, Skip::Offline);
+            return Ok(0);
+        }
+        if let Err(why) = policy.decide(Scope::Private, &RqSnapshot::take(cpu, mm)) {
+            stats::skip(variant, why);
+            return Ok(0);
+        }
+        let _preempt = PreemptDisabled::new();
+        let info = IpiInfo::new(variant);
+        // SAFETY: `cpu` is online and kept so; the handler and `info` match,
+        // and `info` outlives the call, which waits. If `cpu` is this CPU the
+        // handler runs here, as in-tree.
+        unsafe {
+            bindings::smp_call_function_single(
+                cpu.as_u32() as i32,
+                IpiInfo::handler(flavor),
+                (&raw const info).cast_mut().cast::<c_void>(),
+                true,
+            )
+        };
+        return Ok(0);
+    }
+
+    let mut mask = CpumaskVar::new_zero(GFP_KERNEL)?;
+    let _serialize = IPI_MUTEX.lock();
+    let _hotplug = CpusReadLock::new();
+
+    for cpu in possible_cpus() {
+        if !cpu_online(cpu) {
+            stats::skip(variant, Skip::Offline);
+            continue;
+        }
+        match policy.decide(Scope::Private, &RqSnapshot::take(cpu, mm)) {
+            Ok(()) => mask.set(cpu),
+            Err(why) => stats::skip(variant, why),
+        }
+    }
+
+    let _preempt = PreemptDisabled::new();
+    let info = IpiInfo::new(variant);
+    let info_ptr = (&raw const info).cast_mut().cast::<c_void>();
+    if flavor == Flavor::SyncCore {
+        // SYNC_CORE needs the barrier on this CPU too: if the caller
+        // migrates, another thread of the mm may run here next without a
+        // core sync.
+        // SAFETY: as for smp_call_function_many() below.
+        unsafe {
+            bindings::on_each_cpu_mask(mask.as_raw(), IpiInfo::handler(flavor), info_ptr, true)
+        };
+    } else {
+        // For the others, this CPU is ordered by the caller's own barriers;
+        // smp_call_function_many() leaves it out of the mask.
+        if mask.test(CpuId::current()) {
+            stats::skip(variant, Skip::SelfCpu);
+        }
+        // SAFETY: `mask` is a valid cpumask; the handler and `info` match,
+        // and `info` outlives the call, which waits for every handler;
+        // preemption is disabled.
+        unsafe {
+            bindings::smp_call_function_many(
+                mask.as_raw(),
+                IpiInfo::handler(flavor),
+                info_ptr,
+                true,
+            )
+        };
+    }
+    Ok(0)
+}
+
+/// Issues `smp_mb()` when created and when dropped, as `guard(mb)` does in
+/// `kernel/sched/membarrier.c`.
+struct FullBarrierScope;
+
+impl FullBarrierScope {
+    fn new() -> Self {
+        smp_mb(Full);
+        Self
+    }
+}
+
+impl Drop for FullBarrierScope {
+    fn drop(&mut self) {
+        smp_mb(Full);
+    }
+}
+
+/// Holds `cpus_read_lock()`: no CPU goes on- or offline while it lives.
+struct CpusReadLock;
+
+impl CpusReadLock {
+    fn new() -> Self {
+        // SAFETY: called from process context; released in `drop()`.
+        unsafe { bindings::cpus_read_lock() };
+        Self
+    }
+}
+
+impl Drop for CpusReadLock {
+    fn drop(&mut self) {
+        // SAFETY: taken in `new()`.
+        unsafe { bindings::cpus_read_unlock() };
+    }
+}
+
+/// Keeps preemption disabled while it lives.
+struct PreemptDisabled;
+
+impl PreemptDisabled {
+    fn new() -> Self {
+        // SAFETY: balanced by `drop()`.
+        unsafe { bindings::preempt_disable() };
+        Self
+    }
+}
+
+impl Drop for PreemptDisabled {
+    fn drop(&mut self) {
+        // SAFETY: disabled in `new()`.
+        unsafe { bindings::preempt_enable() };
+    }
+}
+
+fn possible_cpus() -> impl Iterator<Item = CpuId> {
+    (0..kernel::cpu::nr_cpu_ids())
+        .filter_map(CpuId::from_u32)
+        .filter(|cpu| cpu_possible(*cpu))
+}
+
+fn cpu_possible(cpu: CpuId) -> bool {
+    // SAFETY: reads the possible mask; `cpu` is below nr_cpu_ids.
+    unsafe { bindings::cpu_possible(cpu.as_u32()) }
+}
+
+fn cpu_online(cpu: CpuId) -> bool {
+    // SAFETY: reads the online mask; `cpu` is below nr_cpu_ids.
+    unsafe { bindings::cpu_online(cpu.as_u32()) }
+}
+
+fn num_online_cpus() -> u32 {
+    // SAFETY: reads the online mask.
+    unsafe { bindings::num_online_cpus() }
+}
+
+fn tick_nohz_full_enabled() -> bool {
+    // SAFETY: reads a static key.
+    unsafe { bindings::tick_nohz_full_enabled() }
+}
+
+/// # Safety
+///
+/// `v` points to a live `atomic_t`.
+unsafe fn atomic_read(v: *const bindings::atomic_t) -> i32 {
+    // SAFETY: per the function's safety requirements.
+    unsafe { bindings::atomic_read(v) }
 }

@@ -18,6 +18,7 @@ use kernel::{
 
 use crate::{
     command,
+    stats,
     uapi, //
 };
 
@@ -54,6 +55,20 @@ impl MiscDevice for MembarrierAltFile {
                     .reader()
                     .read()?;
                 command::run(&c)
+            }
+            uapi::IOC_STATS => {
+                let (mut reader, mut writer) =
+                    UserSlice::new(arg, size_of::<uapi::Stats>()).reader_writer();
+                let variant = uapi::Variant::try_from(reader.read::<u32>()?)?;
+                // Over 2 KiB: keep it off the kernel stack.
+                let mut out = KBox::new(uapi::Stats::new(variant), GFP_KERNEL)?;
+                stats::snapshot(variant, &mut out);
+                writer.write(&*out)?;
+                Ok(0)
+            }
+            uapi::IOC_STATS_RESET => {
+                stats::reset();
+                Ok(0)
             }
             _ => Err(ENOTTY),
         }

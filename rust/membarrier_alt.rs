@@ -9,9 +9,18 @@
 //! `include/uapi/linux/membarrier_alt.h`.
 //!
 //! The kernel patch series in `patches/` provides mechanism only; the policy
-//! (which CPUs to IPI, which barriers to attach) lives in this crate.
+//! (which CPUs to IPI, which barriers to attach) lives in this crate:
+//!
+//! - `uapi`: the Rust mirror of the C ABI;
+//! - `device`: the misc device and ioctl decoding;
+//! - `command`: the membarrier command semantics and the CPU loops;
+//! - `targeting`: each variant's choice of target CPUs;
+//! - `ipi`: the IPI handlers;
+//! - `arch`: per-architecture core serialization;
+//! - `stats`: the counters, also shown in debugfs.
 
 use kernel::{
+    debugfs,
     miscdevice::{
         MiscDeviceOptions,
         MiscDeviceRegistration, //
@@ -19,8 +28,12 @@ use kernel::{
     prelude::*,
 };
 
+mod arch;
 mod command;
 mod device;
+mod ipi;
+mod stats;
+mod targeting;
 mod uapi;
 
 module! {
@@ -31,20 +44,31 @@ module! {
     license: "GPL",
 }
 
+/// The module: the misc device and the debugfs view of the counters.
+///
+/// Fields are dropped in declaration order, so the device goes away before
+/// the counters' debugfs file does.
 #[pin_data]
 struct MembarrierAlt {
     #[pin]
     _misc: MiscDeviceRegistration<device::MembarrierAltFile>,
+    #[pin]
+    _stats: debugfs::File<stats::DebugfsView>,
+    _debugfs: debugfs::Dir,
 }
 
 impl kernel::InPlaceModule for MembarrierAlt {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        command::init();
+        let dir = debugfs::Dir::new(c"membarrier_alt");
         let options = MiscDeviceOptions {
             name: c"membarrier_alt",
         };
 
         try_pin_init!(Self {
+            _stats <- dir.read_only_file(c"stats", stats::DebugfsView),
             _misc <- MiscDeviceRegistration::register(options),
+            _debugfs: dir,
         })
     }
 }

@@ -12,8 +12,10 @@ use core::mem::{
 };
 use kernel::{
     ioctl::{
+        _IO,
         _IOR,
-        _IOW, //
+        _IOW,
+        _IOWR, //
     },
     prelude::*,
     transmute::{
@@ -48,6 +50,29 @@ pub(crate) enum Variant {
 }
 
 impl Variant {
+    /// Every variant, in `enum membarrier_alt_variant` order.
+    pub(crate) const ALL: [Variant; NR_VARIANTS] = [
+        Variant::Intree,
+        Variant::IdleFilter,
+        Variant::LazyTlbSync,
+        Variant::MmCidMb,
+    ];
+
+    /// Index of this variant in per-variant tables.
+    pub(crate) const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Name used in debugfs.
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Variant::Intree => "intree",
+            Variant::IdleFilter => "idle-filter",
+            Variant::LazyTlbSync => "lazy-tlb-sync",
+            Variant::MmCidMb => "mm-cid-mb",
+        }
+    }
+
     /// Bit of this variant in [`Version::variants`].
     pub(crate) const fn bit(self) -> u32 {
         1 << (self as u32)
@@ -114,3 +139,112 @@ const _: () = {
 // SAFETY: `Cmd` is `repr(C)`, made of 32-bit integers only and has no padding
 // (checked above); any bit pattern is a valid value.
 unsafe impl FromBytes for Cmd {}
+
+/// `MEMBARRIER_ALT_IOC_STATS`.
+pub(crate) const IOC_STATS: u32 = _IOWR::<Stats>(IOC_MAGIC, 0x02);
+/// `MEMBARRIER_ALT_IOC_STATS_RESET`.
+pub(crate) const IOC_STATS_RESET: u32 = _IO(IOC_MAGIC, 0x03);
+
+/// `MEMBARRIER_ALT_VARIANT_NR`.
+pub(crate) const NR_VARIANTS: usize = 4;
+/// `MEMBARRIER_ALT_MAX_CPUS`.
+pub(crate) const MAX_CPUS: usize = 256;
+
+/// `enum membarrier_alt_skip`: why a CPU was not interrupted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub(crate) enum Skip {
+    /// `MEMBARRIER_ALT_SKIP_SELF`.
+    SelfCpu = 0,
+    /// `MEMBARRIER_ALT_SKIP_IDLE`.
+    Idle = 1,
+    /// `MEMBARRIER_ALT_SKIP_NO_MM`.
+    NoMm = 2,
+    /// `MEMBARRIER_ALT_SKIP_OTHER_MM`.
+    OtherMm = 3,
+    /// `MEMBARRIER_ALT_SKIP_NOT_REGISTERED`.
+    NotRegistered = 4,
+    /// `MEMBARRIER_ALT_SKIP_OFFLINE`.
+    Offline = 5,
+}
+
+/// `MEMBARRIER_ALT_SKIP_NR`.
+pub(crate) const NR_SKIPS: usize = 6;
+
+impl Skip {
+    /// Every reason, in `enum membarrier_alt_skip` order.
+    pub(crate) const ALL: [Skip; NR_SKIPS] = [
+        Skip::SelfCpu,
+        Skip::Idle,
+        Skip::NoMm,
+        Skip::OtherMm,
+        Skip::NotRegistered,
+        Skip::Offline,
+    ];
+
+    /// Name used in debugfs.
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Skip::SelfCpu => "self",
+            Skip::Idle => "idle",
+            Skip::NoMm => "no_mm",
+            Skip::OtherMm => "other_mm",
+            Skip::NotRegistered => "not_registered",
+            Skip::Offline => "offline",
+        }
+    }
+}
+
+/// `struct membarrier_alt_stats`.
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub(crate) struct Stats {
+    /// In: the variant to report.
+    pub(crate) variant: u32,
+    /// Out: `nr_cpu_ids`.
+    pub(crate) nr_cpu_ids: u32,
+    /// Calls with this variant.
+    pub(crate) calls: u64,
+    /// Handler runs on CPUs other than the sender's.
+    pub(crate) ipis: u64,
+    /// Handler runs on the sender's CPU.
+    pub(crate) local: u64,
+    /// Scheduler hook invocations.
+    pub(crate) hooks: u64,
+    /// Skipped CPUs, indexed by [`Skip`].
+    pub(crate) skipped: [u64; NR_SKIPS],
+    /// `ipis` by receiving CPU.
+    pub(crate) ipis_per_cpu: [u64; MAX_CPUS],
+}
+
+impl Stats {
+    /// All counters zero, for `variant`.
+    pub(crate) const fn new(variant: Variant) -> Self {
+        Self {
+            variant: variant as u32,
+            nr_cpu_ids: 0,
+            calls: 0,
+            ipis: 0,
+            local: 0,
+            hooks: 0,
+            skipped: [0; NR_SKIPS],
+            ipis_per_cpu: [0; MAX_CPUS],
+        }
+    }
+}
+
+const _: () = {
+    assert!(size_of::<Stats>() == 8 + 4 * 8 + NR_SKIPS * 8 + MAX_CPUS * 8);
+    assert!(offset_of!(Stats, variant) == 0);
+    assert!(offset_of!(Stats, nr_cpu_ids) == 4);
+    assert!(offset_of!(Stats, calls) == 8);
+    assert!(offset_of!(Stats, ipis) == 16);
+    assert!(offset_of!(Stats, local) == 24);
+    assert!(offset_of!(Stats, hooks) == 32);
+    assert!(offset_of!(Stats, skipped) == 40);
+    assert!(offset_of!(Stats, ipis_per_cpu) == 40 + NR_SKIPS * 8);
+};
+
+// SAFETY: `Stats` is `repr(C)`, made of integers and integer arrays, and has
+// no padding (checked above), so every byte is initialized.
+unsafe impl AsBytes for Stats {}

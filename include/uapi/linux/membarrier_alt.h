@@ -63,11 +63,65 @@ struct membarrier_alt_cmd {
 	__u32 variant;
 };
 
+/*
+ * enum membarrier_alt_skip - why an expedited command did not interrupt a
+ * CPU.
+ *
+ * @MEMBARRIER_ALT_SKIP_SELF:	the calling CPU, ordered by the caller's own
+ *				barriers.
+ * @MEMBARRIER_ALT_SKIP_IDLE:	running its idle task.
+ * @MEMBARRIER_ALT_SKIP_NO_MM:	running a kernel thread without an mm.
+ * @MEMBARRIER_ALT_SKIP_OTHER_MM: running a task of another mm.
+ * @MEMBARRIER_ALT_SKIP_NOT_REGISTERED: (GLOBAL_EXPEDITED) running a task
+ *				whose mm did not register for it.
+ * @MEMBARRIER_ALT_SKIP_OFFLINE: possible but offline.
+ */
+enum membarrier_alt_skip {
+	MEMBARRIER_ALT_SKIP_SELF		= 0,
+	MEMBARRIER_ALT_SKIP_IDLE		= 1,
+	MEMBARRIER_ALT_SKIP_NO_MM		= 2,
+	MEMBARRIER_ALT_SKIP_OTHER_MM		= 3,
+	MEMBARRIER_ALT_SKIP_NOT_REGISTERED	= 4,
+	MEMBARRIER_ALT_SKIP_OFFLINE		= 5,
+	MEMBARRIER_ALT_SKIP_NR,
+};
+
+/* CPUs beyond this count in the totals but have no per-CPU counter. */
+#define MEMBARRIER_ALT_MAX_CPUS		256
+
+/**
+ * struct membarrier_alt_stats - counters of one variant, since load or reset
+ * @variant:	in: enum membarrier_alt_variant to report.
+ * @nr_cpu_ids:	out: nr_cpu_ids; @ipis_per_cpu has that many valid entries,
+ *		at most MEMBARRIER_ALT_MAX_CPUS.
+ * @calls:	MEMBARRIER_ALT_IOC_CMD calls with this variant.
+ * @ipis:	IPI handler runs on a CPU other than the sender's.
+ * @local:	handler runs on the sender's own CPU (SYNC_CORE runs it there,
+ *		and FLAG_CPU may name the calling CPU).
+ * @hooks:	scheduler hook invocations attributed to this variant.
+ * @skipped:	CPUs not interrupted, by enum membarrier_alt_skip.
+ * @ipis_per_cpu: @ipis by receiving CPU.
+ */
+struct membarrier_alt_stats {
+	__u32 variant;
+	__u32 nr_cpu_ids;
+	__u64 calls;
+	__u64 ipis;
+	__u64 local;
+	__u64 hooks;
+	__u64 skipped[MEMBARRIER_ALT_SKIP_NR];
+	__u64 ipis_per_cpu[MEMBARRIER_ALT_MAX_CPUS];
+};
+
 #define MEMBARRIER_ALT_IOC_MAGIC	0xB9
 
 #define MEMBARRIER_ALT_IOC_VERSION	\
 	_IOR(MEMBARRIER_ALT_IOC_MAGIC, 0x00, struct membarrier_alt_version)
 #define MEMBARRIER_ALT_IOC_CMD		\
 	_IOW(MEMBARRIER_ALT_IOC_MAGIC, 0x01, struct membarrier_alt_cmd)
+#define MEMBARRIER_ALT_IOC_STATS	\
+	_IOWR(MEMBARRIER_ALT_IOC_MAGIC, 0x02, struct membarrier_alt_stats)
+/* Zeroes the counters of every variant. */
+#define MEMBARRIER_ALT_IOC_STATS_RESET	_IO(MEMBARRIER_ALT_IOC_MAGIC, 0x03)
 
 #endif /* _UAPI_LINUX_MEMBARRIER_ALT_H */

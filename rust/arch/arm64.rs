@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! arm64 core serialization.
+//!
+//! arm64 selects `ARCH_HAS_MEMBARRIER_SYNC_CORE` but not
+//! `ARCH_HAS_SYNC_CORE_BEFORE_USERMODE`: every return to user space is an
+//! exception return (ERET), which is a context synchronization event, so a
+//! thread interrupted by the IPI, or switched in later, fetches instructions
+//! anew before it runs user code. Nothing needs to be issued here.
+//!
+//! Context synchronization is not cache maintenance: it does not make new
+//! code visible to instruction fetch. The modifying thread must still clean
+//! the data cache and invalidate the instruction cache for the range it wrote
+//! (`__builtin___clear_cache()`: DC CVAU, DSB ISH, IC IVAU, DSB ISH) before
+//! it calls membarrier; membarrier only removes the ISB every other thread
+//! would otherwise need.
+
+/// Serializes this core before it next runs user code: the ERET back to user
+/// space does it.
+///
+/// Called from an IPI handler, with interrupts off.
+pub(crate) fn sync_core_before_usermode() {}

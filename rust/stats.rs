@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-variant counters.
+//!
+//! The targeting tests decide pass or fail from these counters, not from
+//! timing: which CPUs an IPI handler ran on, and why the other CPUs were
+//! skipped. They are plain relaxed atomics: a test reads them after the calls
+//! it counts have returned, and the calls wait for their IPI handlers.
+
+use core::fmt;
+use kernel::{
+    cpu::CpuId,
+    sync::atomic::{
+        Atomic,
+        Relaxed, //
+    },
+};
+
+use crate::uapi::{
+    self,
+    Skip,
+    Variant,
+    MAX_CPUS,
+    NR_SKIPS,
+    NR_VARIANTS, //
+};
+
+/// Counters of one variant.
+struct Counters {
+    calls: Atomic<u64>,
+    ipis: Atomic<u64>,
+    local: Atomic<u64>,
+    hooks: Atomic<u64>,
+    skipped: [Atomic<u64>; NR_SKIPS],
+    ipis_per_cpu: [Atomic<u64>; MAX_CPUS],
+}
+
+impl Counters {
+    const fn new() -> Self {
+        Self {
+            calls: Atomic::new(0),
+            ipis: Atomic::new(0),
+            local: Atomic::new(0),
+            hooks: Atomic::new(0),
+            skipped: [const { Atomic::new(0) }; NR_SKIPS],
+            ipis_per_cpu: [const { Atomic::new(0) }; MAX_CPUS],
+        }
+    }
+
+    fn reset(&self) {
+        self.calls.store(0, Relaxed);
+        self.ipis.store(0, Relaxed);
+        self.local.store(0, Relaxed);
+        self.hooks.store(0, Relaxed);
+        for c in self.skipped.iter().chain(self.ipis_per_cpu.iter()) {
+            c.store(0, Relaxed);
+        }
+    }
+}
+
+static COUNTERS: [Counters; NR_VARIANTS] = [const { Counters::new() }; NR_VARIANTS];
+
+fn of(variant: Variant) -> &'static Counters {
+    &COUNTERS[variant.index()]
+}
+
+/// Counts one command issued with `variant`.
+pub(crate) fn call(variant: Variant) {
+    of(variant).calls.add(1, Relaxed);
+}
+
+/// Counts one CPU that `variant` decided not to interrupt.
+pub(crate) fn skip(variant: Variant, why: Skip) {
+    of(variant).skipped[why as usize].add(1, Relaxed);
+}
+
+/// Counts one run of an IPI handler of `variant` on `cpu`, sent from
+/// `sender`.
+pub(crate) fn handler_ran(variant: Variant, cpu: CpuId, sender: CpuId) {
+    let c = of(variant);
+
+    if cpu == sender {
+        c.local.add(1, Relaxed);
+        return;
+    }
+    c.ipis.add(1, Relaxed);
+    if let Some(per_cpu) = c.ipis_per_cpu.get(cpu.as_u32() as usize) {
+        per_cpu.add(1, Relaxed);
+    }
+}
+
+/// Zeroes the counters of every variant.
+pub(crate) fn reset() {
+    for c in &COUNTERS {
+        c.reset();
+    }
+}
+
+/// Fills the counters of `out.variant` into `out`.
+pub(crate) fn snapshot(variant: Variant, out: &mut uapi::Stats) {
+    let c = of(variant);
+
+    out.nr_cpu_ids = kernel::cpu::nr_cpu_ids();
+    out.calls = c.calls.load(Relaxed);
+    out.ipis = c.ipis.load(Relaxed);
+    out.local = c.local.load(Relaxed);
+    out.hooks = c.hooks.load(Relaxed);
+    for (o, c) in out.skipped.iter_mut().zip(c.skipped.iter()) {
+        *o = c.load(Relaxed);
+    }
+    for (o, c) in out.ipis_per_cpu.iter_mut().zip(c.ipis_per_cpu.iter()) {
+        *o = c.load(Relaxed);
+    }
+}
+
+/// The debugfs view of all counters: `membarrier_alt/stats`.
+pub(crate) struct DebugfsView;
+
+impl fmt::Debug for DebugfsView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let nr_cpus = (kernel::cpu::nr_cpu_ids() as usize).min(MAX_CPUS);
+
+        for v in Variant::ALL {
+            let c = of(v);
+
+            writeln!(f, "{}:", v.name())?;
+            writeln!(f, "  calls {}", c.calls.load(Relaxed))?;
+            writeln!(f, "  ipis {}", c.ipis.load(Relaxed))?;
+            writeln!(f, "  local {}", c.local.load(Relaxed))?;
+            writeln!(f, "  hooks {}", c.hooks.load(Relaxed))?;
+            for why in Skip::ALL {
+                let n = c.skipped[why as usize].load(Relaxed);
+                writeln!(f, "  skipped_{} {}", why.name(), n)?;
+            }
+            write!(f, "  ipis_per_cpu")?;
+            for per_cpu in &c.ipis_per_cpu[..nr_cpus] {
+                write!(f, " {}", per_cpu.load(Relaxed))?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
