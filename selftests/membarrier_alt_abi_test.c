@@ -5,40 +5,12 @@
  * pointers).
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
-#include <linux/membarrier.h>
-#include <linux/membarrier_alt.h>
-
+#include "membarrier_alt_util.h"
 #include "kselftest_harness.h"
 
 #define ALL_VARIANTS	((1U << MEMBARRIER_ALT_VARIANT_NR) - 1)
-
-static int sys_membarrier(int cmd, unsigned int flags, int cpu_id)
-{
-	return syscall(__NR_membarrier, cmd, flags, cpu_id);
-}
-
-/* Returns what the ioctl returned, with errno as it left it. */
-static int alt_membarrier(int fd, int cmd, unsigned int flags, int cpu_id,
-			  unsigned int variant)
-{
-	struct membarrier_alt_cmd c = {
-		.cmd = cmd,
-		.flags = flags,
-		.cpu_id = cpu_id,
-		.variant = variant,
-	};
-
-	return ioctl(fd, MEMBARRIER_ALT_IOC_CMD, &c);
-}
 
 FIXTURE(dev) {
 	int fd;
@@ -47,7 +19,7 @@ FIXTURE(dev) {
 
 FIXTURE_SETUP(dev)
 {
-	self->fd = open(MEMBARRIER_ALT_DEVICE, O_RDWR | O_CLOEXEC);
+	self->fd = alt_open();
 	ASSERT_LE(0, self->fd)
 		TH_LOG("open %s: %s", MEMBARRIER_ALT_DEVICE, strerror(errno));
 	ASSERT_EQ(0, ioctl(self->fd, MEMBARRIER_ALT_IOC_VERSION,

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Conformance of MEMBARRIER_ALT_IOC_CMD (variant intree) with membarrier(2).
+ *
+ * One table of (cmd, flags, cpu_id) cases is run, in a fresh process for
+ * each case and each path, against the syscall and against the ioctl, single-
+ * and multi-threaded, unregistered and registered for everything.  The two
+ * paths must agree on the return value and errno of every case: the
+ * expectation is whatever this kernel's syscall does, never a constant.
+ */
+#define _GNU_SOURCE
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "membarrier_alt_util.h"
+#include "kselftest_harness.h"
+
+static const unsigned int flag_values[] = {
+	0, MEMBARRIER_CMD_FLAG_CPU, 2, 3, 0x80000000u,
+};
+
+enum context {
+	CTX_SINGLE,		/* one thread, nothing registered */
+	CTX_SINGLE_REG,		/* one thread, registered for everything */
+	CTX_MULTI,		/* three threads, nothing registered */
+	CTX_MULTI_REG,		/* three threads, registered for everything */
+	CTX_NR,
+};
+
+static void *blocker(void *arg)
+{
+	char c;
+
+	/* Keeps mm_users > 1 until the process exits. */
+	while (read(*(int *)arg, &c, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+/*
+ * Runs one case in a new process, through the syscall (via_ioctl == 0) or
+ * the ioctl, and returns its outcome.  Setup failures come back as
+ * ret == -2 so that they fail the comparison loudly.
+ */
+static struct mb_outcome run_case(int via_ioctl, enum context ctx, int cmd,
+				  unsigned int flags, int cpu_id)
+{
+	struct mb_outcome o = { .ret = -2, .err = 0 };
+	int res[2], hold[2], status;
+	pid_t pid;
+
+	if (pipe(res) || pipe(hold))
+		return o;
+	pid = fork();
+	if (pid < 0)
+		return o;
+	if (pid == 0) {
+		pthread_t t;
+		unsigned int i;
+		int fd = -1;
+
+		close(res[0]);
+		if (via_ioctl) {
+			fd = alt_open();
+			if (fd < 0)
+				_exit(1);
+		}
+		if (ctx == CTX_MULTI || ctx == CTX_MULTI_REG) {
+			for (i = 0; i < 2; i++)
+				if (pthread_create(&t, NULL, blocker, &hold[0]))
+					_exit(1);
+		}
+		if ((ctx == CTX_SINGLE_REG || ctx == CTX_MULTI_REG) &&
+		    sys_register_all())
+			_exit(1);
+		o = mb_call(fd, cmd, flags, cpu_id);
+		if (write(res[1], &o, sizeof(o)) != sizeof(o))
+			_exit(1);
+		_exit(0);
+	}
+	close(res[1]);
+	close(hold[0]);
+	if (read(res[0], &o, sizeof(o)) != sizeof(o))
+		o.ret = -2;
+	close(res[0]);
+	close(hold[1]);
+	waitpid(pid, &status, 0);
+	return o;
+}
+
+FIXTURE(conf) {
+	int nr_cpus;
+};
+
+FIXTURE_VARIANT(conf) {
+	int cmd;
+};
+
+FIXTURE_VARIANT_ADD(conf, query) { .cmd = MEMBARRIER_CMD_QUERY };
+FIXTURE_VARIANT_ADD(conf, global) { .cmd = MEMBARRIER_CMD_GLOBAL };
+FIXTURE_VARIANT_ADD(conf, global_expedited) {
+	.cmd = MEMBARRIER_CMD_GLOBAL_EXPEDITED };
+FIXTURE_VARIANT_ADD(conf, register_global_expedited) {
+	.cmd = MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED };
+FIXTURE_VARIANT_ADD(conf, private_expedited) {
+	.cmd = MEMBARRIER_CMD_PRIVATE_EXPEDITED };
+FIXTURE_VARIANT_ADD(conf, register_private_expedited) {
+	.cmd = MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED };
+FIXTURE_VARIANT_ADD(conf, private_expedited_sync_core) {
+	.cmd = MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE };
+FIXTURE_VARIANT_ADD(conf, register_private_expedited_sync_core) {
+	.cmd = MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE };
+FIXTURE_VARIANT_ADD(conf, private_expedited_rseq) {
+	.cmd = MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ };
+FIXTURE_VARIANT_ADD(conf, register_private_expedited_rseq) {
+	.cmd = MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ };
+FIXTURE_VARIANT_ADD(conf, get_registrations) {
+	.cmd = MEMBARRIER_CMD_GET_REGISTRATIONS };
+FIXTURE_VARIANT_ADD(conf, unknown_minus_1) { .cmd = -1 };
+FIXTURE_VARIANT_ADD(conf, unknown_3) { .cmd = 3 };
+FIXTURE_VARIANT_ADD(conf, unknown_bit_10) { .cmd = 1 << 10 };
+FIXTURE_VARIANT_ADD(conf, unknown_int_min) { .cmd = INT_MIN };
+
+FIXTURE_SETUP(conf)
+{
+	self->nr_cpus = sysconf(_SC_NPROCESSORS_CONF);
+	ASSERT_LT(0, self->nr_cpus);
+}
+
+FIXTURE_TEARDOWN(conf)
+{
+}
+
+TEST_F_TIMEOUT(conf, table, 300)
+{
+	const int n = self->nr_cpus;
+	const int cpu_ids_flag[] = {
+		-1, 0, 1, n - 1, n, 4096, INT_MAX, INT_MIN,
+	};
+	const int cpu_ids_noflag[] = { -1, 0, n };
+	unsigned int fi, ci, cases = 0, mismatches = 0;
+	enum context ctx;
+
+	for (ctx = 0; ctx < CTX_NR; ctx++) {
+		for (fi = 0; fi < ARRAY_SIZE(flag_values); fi++) {
+			unsigned int flags = flag_values[fi];
+			const int *ids = flags == MEMBARRIER_CMD_FLAG_CPU ?
+				cpu_ids_flag : cpu_ids_noflag;
+			unsigned int nr_ids = flags == MEMBARRIER_CMD_FLAG_CPU ?
+				ARRAY_SIZE(cpu_ids_flag) :
+				ARRAY_SIZE(cpu_ids_noflag);
+
+			for (ci = 0; ci < nr_ids; ci++) {
+				struct mb_outcome s, a;
+
+				s = run_case(0, ctx, variant->cmd, flags, ids[ci]);
+				a = run_case(1, ctx, variant->cmd, flags, ids[ci]);
+				cases++;
+				if (s.ret == -2 || s.ret != a.ret ||
+				    s.err != a.err) {
+					mismatches++;
+					TH_LOG("ctx %d cmd %d flags 0x%x cpu %d: syscall %d/%s, ioctl %d/%s",
+					       ctx, variant->cmd, flags, ids[ci],
+					       s.ret, strerror(s.err),
+					       a.ret, strerror(a.err));
+				}
+			}
+		}
+	}
+	TH_LOG("%u cases, each through the syscall and the ioctl", cases);
+	EXPECT_EQ(0, mismatches);
+}
+
+/*
+ * Registration through either path is visible through both: one state, in
+ * mm->membarrier_state.
+ */
+TEST(registration_is_shared)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(mb_register_cmds) * 2; i++) {
+		int cmd = mb_register_cmds[i / 2], by_ioctl = i % 2;
+		int status, expect;
+		pid_t pid = fork();
+
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			int fd = alt_open(), r_sys, r_alt;
+
+			if (fd < 0)
+				_exit(10);
+			if (by_ioctl ?
+			    alt_membarrier(fd, cmd, 0, 0,
+					   MEMBARRIER_ALT_VARIANT_INTREE) :
+			    sys_membarrier(cmd, 0, 0))
+				_exit(11);
+			r_sys = sys_membarrier(MEMBARRIER_CMD_GET_REGISTRATIONS,
+					       0, 0);
+			r_alt = alt_membarrier(fd,
+					       MEMBARRIER_CMD_GET_REGISTRATIONS,
+					       0, 0,
+					       MEMBARRIER_ALT_VARIANT_INTREE);
+			/*
+			 * The SYNC_CORE and RSEQ registrations also register
+			 * PRIVATE_EXPEDITED: both paths must see the same.
+			 */
+			if (r_sys < 0 || r_sys != r_alt || !(r_sys & cmd))
+				_exit(12);
+			_exit(0);
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		expect = 0;
+		EXPECT_EQ(expect, WEXITSTATUS(status))
+			TH_LOG("register 0x%x through the %s", cmd,
+			       by_ioctl ? "ioctl" : "syscall");
+	}
+}
+
+static int set_online(int cpu, int online)
+{
+	char path[64];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online", cpu);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, online ? "1" : "0", 1) == 1;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * An offline cpu_id: both paths return 0 without an IPI, and the module
+ * counts the CPU as skipped for being offline.
+ */
+TEST(offline_cpu_id)
+{
+	int cpu = sysconf(_SC_NPROCESSORS_CONF) - 1, fd, i;
+	struct membarrier_alt_stats st;
+	struct mb_outcome s, a;
+	pthread_t t;
+	int hold[2];
+
+	ASSERT_LT(0, cpu);
+	ASSERT_EQ(0, pipe(hold));
+	ASSERT_EQ(0, pthread_create(&t, NULL, blocker, &hold[0]));
+	ASSERT_EQ(0, sys_register_all());
+	fd = alt_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, set_online(cpu, 0)) TH_LOG("cannot offline CPU %d", cpu);
+	ASSERT_EQ(0, alt_stats_reset(fd));
+
+	for (i = 0; i < 2; i++) {
+		int cmd = i ? MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ :
+			      MEMBARRIER_CMD_PRIVATE_EXPEDITED;
+		unsigned int flags = i ? MEMBARRIER_CMD_FLAG_CPU : 0;
+
+		s = mb_call(-1, cmd, flags, cpu);
+		a = mb_call(fd, cmd, flags, cpu);
+		EXPECT_EQ(s.ret, a.ret);
+		EXPECT_EQ(s.err, a.err);
+	}
+	ASSERT_EQ(0, alt_stats(fd, MEMBARRIER_ALT_VARIANT_INTREE, &st));
+	EXPECT_EQ(0, set_online(cpu, 1));
+	/* Once by the FLAG_CPU call, once by the loop over possible CPUs. */
+	EXPECT_EQ(2, st.skipped[MEMBARRIER_ALT_SKIP_OFFLINE]);
+	EXPECT_EQ(0, st.ipis_per_cpu[cpu]);
+	close(fd);
+	close(hold[1]);
+	pthread_join(t, NULL);
+}
+
+TEST_HARNESS_MAIN

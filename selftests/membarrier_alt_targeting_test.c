@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Which CPUs each expedited command interrupts, decided by the module's
+ * per-CPU counters rather than by timing.
+ *
+ * Layout, on a guest with at least 4 CPUs:
+ *   CPU0: the caller;
+ *   CPU1: a busy thread of the caller's process;
+ *   CPU2: a busy thread of another process;
+ *   CPU3: idle.
+ * Busy threads run SCHED_FIFO so that nothing else becomes rq->curr there
+ * while the commands sample it.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "membarrier_alt_util.h"
+#include "kselftest_harness.h"
+
+#define CPU_CALLER	0
+#define CPU_OURS	1
+#define CPU_OTHER	2
+#define CPU_IDLE	3
+#define CALLS		20
+
+static atomic_int stop;
+static atomic_int running;
+
+static int make_fifo(void)
+{
+	struct sched_param sp = { .sched_priority = 10 };
+
+	return sched_setscheduler(0, SCHED_FIFO, &sp);
+}
+
+static void *busy(void *arg)
+{
+	if (pin_to_cpu(CPU_OURS) || make_fifo())
+		return (void *)1;
+	atomic_fetch_add(&running, 1);
+	while (!atomic_load_explicit(&stop, memory_order_relaxed))
+		;
+	return NULL;
+}
+
+/* The other process: busy on CPU_OTHER, optionally registered. */
+static pid_t spawn_other(int register_global)
+{
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(ready))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		if (register_global &&
+		    sys_membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0))
+			_exit(1);
+		if (pin_to_cpu(CPU_OTHER) || make_fifo())
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			;
+	}
+	close(ready[1]);
+	if (pid < 0 || read(ready[0], &c, 1) != 1) {
+		if (pid > 0)
+			kill(pid, SIGKILL);
+		pid = -1;
+	}
+	close(ready[0]);
+	return pid;
+}
+
+FIXTURE(layout) {
+	int fd;
+	pid_t other;
+	pthread_t ours;
+	struct membarrier_alt_stats st;
+};
+
+FIXTURE_VARIANT(layout) {
+	int other_registered;
+};
+
+FIXTURE_VARIANT_ADD(layout, other_unregistered) { .other_registered = 0 };
+FIXTURE_VARIANT_ADD(layout, other_registered) { .other_registered = 1 };
+
+FIXTURE_SETUP(layout)
+{
+	ASSERT_LE(4, sysconf(_SC_NPROCESSORS_ONLN))
+		TH_LOG("the layout needs 4 online CPUs");
+	self->fd = alt_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, pin_to_cpu(CPU_CALLER));
+	/*
+	 * Order matters.  The other process is forked first: registration
+	 * is inherited across fork.  Our busy thread runs before we
+	 * register, so that registration's IPI updates CPU_OURS's
+	 * rq->membarrier_state; a thread that only starts afterwards on a
+	 * CPU whose idle task lazily holds our mm would find it stale, as
+	 * membarrier_switch_mm() skips the update when prev->active_mm is
+	 * the next task's mm.
+	 */
+	self->other = spawn_other(variant->other_registered);
+	ASSERT_LT(0, self->other);
+	atomic_store(&stop, 0);
+	atomic_store(&running, 0);
+	ASSERT_EQ(0, pthread_create(&self->ours, NULL, busy, NULL));
+	while (!atomic_load(&running))
+		usleep(1000);
+	ASSERT_EQ(0, sys_register_all());
+	/* Let CPU_IDLE settle into its idle task. */
+	usleep(100000);
+	ASSERT_EQ(0, alt_stats_reset(self->fd));
+}
+
+FIXTURE_TEARDOWN(layout)
+{
+	atomic_store(&stop, 1);
+	pthread_join(self->ours, NULL);
+	if (self->other > 0) {
+		kill(self->other, SIGKILL);
+		waitpid(self->other, NULL, 0);
+	}
+	close(self->fd);
+}
+
+static int issue(int fd, int cmd, unsigned int flags, int cpu)
+{
+	int i;
+
+	for (i = 0; i < CALLS; i++)
+		if (alt_membarrier(fd, cmd, flags, cpu,
+				   MEMBARRIER_ALT_VARIANT_INTREE))
+			return -errno;
+	return 0;
+}
+
+static void log_stats(struct __test_metadata *_metadata,
+		      const struct membarrier_alt_stats *st)
+{
+	TH_LOG("calls %llu ipis %llu local %llu per-cpu %llu %llu %llu %llu skipped self %llu idle %llu no_mm %llu other_mm %llu not_reg %llu offline %llu",
+	       st->calls, st->ipis, st->local,
+	       st->ipis_per_cpu[0], st->ipis_per_cpu[1],
+	       st->ipis_per_cpu[2], st->ipis_per_cpu[3],
+	       st->skipped[MEMBARRIER_ALT_SKIP_SELF],
+	       st->skipped[MEMBARRIER_ALT_SKIP_IDLE],
+	       st->skipped[MEMBARRIER_ALT_SKIP_NO_MM],
+	       st->skipped[MEMBARRIER_ALT_SKIP_OTHER_MM],
+	       st->skipped[MEMBARRIER_ALT_SKIP_NOT_REGISTERED],
+	       st->skipped[MEMBARRIER_ALT_SKIP_OFFLINE]);
+}
+
+/* Every sampled CPU is accounted for exactly once per call. */
+static unsigned long long accounted(const struct membarrier_alt_stats *st)
+{
+	unsigned long long n = st->ipis + st->local;
+	int i;
+
+	for (i = 0; i < MEMBARRIER_ALT_SKIP_NR; i++)
+		n += st->skipped[i];
+	return n;
+}
+
+TEST_F(layout, private_expedited)
+{
+	struct membarrier_alt_stats *st = &self->st;
+	int ncpu = sysconf(_SC_NPROCESSORS_CONF);
+
+	ASSERT_EQ(0, issue(self->fd, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, -1));
+	ASSERT_EQ(0, alt_stats(self->fd, MEMBARRIER_ALT_VARIANT_INTREE, st));
+	log_stats(_metadata, st);
+	EXPECT_EQ(CALLS, st->calls);
+	EXPECT_EQ(0, st->ipis_per_cpu[CPU_CALLER]);
+	EXPECT_EQ(CALLS, st->ipis_per_cpu[CPU_OURS]);
+	EXPECT_EQ(0, st->ipis_per_cpu[CPU_OTHER]);
+	EXPECT_EQ(0, st->ipis_per_cpu[CPU_IDLE]);
+	EXPECT_EQ(CALLS, st->ipis);
+	EXPECT_EQ(0, st->local);
+	/* The caller's own CPU is in the mask, and left to its barriers. */
+	EXPECT_EQ(CALLS, st->skipped[MEMBARRIER_ALT_SKIP_SELF]);
+	EXPECT_EQ(CALLS, st->skipped[MEMBARRIER_ALT_SKIP_OTHER_MM]);
+	/*
+	 * CPU_IDLE may be running a kworker when sampled: skipped as idle
+	 * or as a kernel thread without mm, never interrupted.
+	 */
+	EXPECT_EQ(CALLS, st->skipped[MEMBARRIER_ALT_SKIP_IDLE] +
+			 st->skipped[MEMBARRIER_ALT_SKIP_NO_MM]);
+	EXPECT_EQ((unsigned long long)CALLS * ncpu, accounted(st));
+}
+
+/*
+ * The private flavours interrupt CPU_OURS only; SYNC_CORE also runs its
+ * handler on the caller's own CPU.
+ */
+static void check_private(struct __test_metadata *_metadata, int fd, int cmd,
+			  unsigned long long local)
+{
+	struct membarrier_alt_stats st;
+
+	ASSERT_EQ(0, issue(fd, cmd, 0, -1));
+	ASSERT_EQ(0, alt_stats(fd, MEMBARRIER_ALT_VARIANT_INTREE, &st));
+	log_stats(_metadata, &st);
+	EXPECT_EQ(CALLS, st.ipis_per_cpu[CPU_OURS]);
+	EXPECT_EQ(0, st.ipis_per_cpu[CPU_OTHER]);
+	EXPECT_EQ(0, st.ipis_per_cpu[CPU_IDLE]);
+	EXPECT_EQ(CALLS, st.ipis);
+	EXPECT_EQ(local, st.local);
+	EXPECT_EQ(local ? 0 : CALLS, st.skipped[MEMBARRIER_ALT_SKIP_SELF]);
+}
+
+TEST_F(layout, private_expedited_sync_core)
+{
+	check_private(_metadata, self->fd,
+		      MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, CALLS);
+}
+
+TEST_F(layout, private_expedited_rseq)
+{
+	check_private(_metadata, self->fd,
+		      MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ, 0);
+}
+
+/* FLAG_CPU interrupts its CPU only, and only when it runs our mm. */
+TEST_F(layout, rseq_flag_cpu)
+{
+	struct membarrier_alt_stats *st = &self->st;
+	int cpu;
+
+	for (cpu = 0; cpu < 4; cpu++) {
+		ASSERT_EQ(0, alt_stats_reset(self->fd));
+		ASSERT_EQ(0, issue(self->fd,
+				   MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ,
+				   MEMBARRIER_CMD_FLAG_CPU, cpu));
+		ASSERT_EQ(0, alt_stats(self->fd,
+				       MEMBARRIER_ALT_VARIANT_INTREE, st));
+		TH_LOG("FLAG_CPU cpu_id=%d", cpu);
+		log_stats(_metadata, st);
+		EXPECT_EQ(cpu == CPU_OURS ? CALLS : 0, st->ipis_per_cpu[CPU_OURS]);
+		EXPECT_EQ(0, st->ipis_per_cpu[CPU_OTHER]);
+		EXPECT_EQ(0, st->ipis_per_cpu[CPU_IDLE]);
+		EXPECT_EQ(cpu == CPU_OURS ? CALLS : 0, st->ipis);
+		/* The caller's own CPU runs the handler locally, as in-tree. */
+		EXPECT_EQ(cpu == CPU_CALLER ? CALLS : 0, st->local);
+		if (cpu == CPU_OTHER)
+			EXPECT_EQ(CALLS, st->skipped[MEMBARRIER_ALT_SKIP_OTHER_MM]);
+		if (cpu == CPU_IDLE)
+			EXPECT_EQ(CALLS, st->skipped[MEMBARRIER_ALT_SKIP_IDLE] +
+					 st->skipped[MEMBARRIER_ALT_SKIP_NO_MM]);
+	}
+}
+
+TEST_F(layout, global_expedited)
+{
+	struct membarrier_alt_stats *st = &self->st;
+
+	ASSERT_EQ(0, issue(self->fd, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, -1));
+	ASSERT_EQ(0, alt_stats(self->fd, MEMBARRIER_ALT_VARIANT_INTREE, st));
+	log_stats(_metadata, st);
+	EXPECT_EQ(0, st->ipis_per_cpu[CPU_CALLER]);
+	EXPECT_EQ(CALLS, st->ipis_per_cpu[CPU_OURS]);
+	EXPECT_EQ(variant->other_registered ? CALLS : 0,
+		  st->ipis_per_cpu[CPU_OTHER]);
+	EXPECT_EQ(0, st->ipis_per_cpu[CPU_IDLE]);
+	EXPECT_EQ(CALLS, st->skipped[MEMBARRIER_ALT_SKIP_SELF]);
+	if (!variant->other_registered)
+		EXPECT_LE(CALLS, st->skipped[MEMBARRIER_ALT_SKIP_NOT_REGISTERED]);
+	/* The idle CPU is skipped as idle or as unregistered, by rq state. */
+	EXPECT_EQ((unsigned long long)CALLS * sysconf(_SC_NPROCESSORS_CONF),
+		  accounted(st));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the membarrier_alt selftests.
+ */
+#ifndef MEMBARRIER_ALT_UTIL_H
+#define MEMBARRIER_ALT_UTIL_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/membarrier.h>
+#include <linux/membarrier_alt.h>
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
+/* The outcome of one membarrier call: its return value and errno. */
+struct mb_outcome {
+	int ret;
+	int err;
+};
+
+static inline int sys_membarrier(int cmd, unsigned int flags, int cpu_id)
+{
+	return syscall(__NR_membarrier, cmd, flags, cpu_id);
+}
+
+/* Every command of enum membarrier_cmd, QUERY included. */
+static const int mb_cmds[] __attribute__((unused)) = {
+	MEMBARRIER_CMD_QUERY,
+	MEMBARRIER_CMD_GLOBAL,
+	MEMBARRIER_CMD_GLOBAL_EXPEDITED,
+	MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
+	MEMBARRIER_CMD_PRIVATE_EXPEDITED,
+	MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+	MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE,
+	MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+	MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ,
+	MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ,
+	MEMBARRIER_CMD_GET_REGISTRATIONS,
+};
+
+/* The registration commands. */
+static const int mb_register_cmds[] __attribute__((unused)) = {
+	MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
+	MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+	MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+	MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ,
+};
+
+/* Registers the caller's mm for everything, through the syscall. */
+static inline int sys_register_all(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(mb_register_cmds); i++)
+		if (sys_membarrier(mb_register_cmds[i], 0, 0))
+			return -1;
+	return 0;
+}
+
+static inline int alt_open(void)
+{
+	return open(MEMBARRIER_ALT_DEVICE, O_RDWR | O_CLOEXEC);
+}
+
+static inline int alt_membarrier(int fd, int cmd, unsigned int flags,
+				 int cpu_id, unsigned int variant)
+{
+	struct membarrier_alt_cmd c = {
+		.cmd = cmd,
+		.flags = flags,
+		.cpu_id = cpu_id,
+		.variant = variant,
+	};
+
+	return ioctl(fd, MEMBARRIER_ALT_IOC_CMD, &c);
+}
+
+static inline struct mb_outcome mb_call(int fd, int cmd, unsigned int flags,
+					int cpu_id)
+{
+	struct mb_outcome o;
+
+	errno = 0;
+	if (fd < 0)
+		o.ret = sys_membarrier(cmd, flags, cpu_id);
+	else
+		o.ret = alt_membarrier(fd, cmd, flags, cpu_id,
+				       MEMBARRIER_ALT_VARIANT_INTREE);
+	o.err = o.ret < 0 ? errno : 0;
+	return o;
+}
+
+static inline int alt_stats(int fd, unsigned int variant,
+			    struct membarrier_alt_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->variant = variant;
+	return ioctl(fd, MEMBARRIER_ALT_IOC_STATS, st);
+}
+
+static inline int alt_stats_reset(int fd)
+{
+	return ioctl(fd, MEMBARRIER_ALT_IOC_STATS_RESET);
+}
+
+static inline int pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+#endif /* MEMBARRIER_ALT_UTIL_H */
