@@ -98,7 +98,8 @@ unsafe extern "C" fn ipi_sync_core(info: *mut c_void) {
     smp_mb(Full);
     arch::sync_core_before_usermode();
     // SAFETY: the sender passes a live `IpiInfo` and waits for us.
-    unsafe { IpiInfo::count(info) };
+    let info = unsafe { IpiInfo::count(info) };
+    stats::serialized(info.variant);
 }
 
 /// # Safety

@@ -31,6 +31,7 @@ struct Counters {
     ipis: Atomic<u64>,
     local: Atomic<u64>,
     hooks: Atomic<u64>,
+    serialized: Atomic<u64>,
     skipped: [Atomic<u64>; NR_SKIPS],
     ipis_per_cpu: [Atomic<u64>; MAX_CPUS],
 }
@@ -42,6 +43,7 @@ impl Counters {
             ipis: Atomic::new(0),
             local: Atomic::new(0),
             hooks: Atomic::new(0),
+            serialized: Atomic::new(0),
             skipped: [const { Atomic::new(0) }; NR_SKIPS],
             ipis_per_cpu: [const { Atomic::new(0) }; MAX_CPUS],
         }
@@ -52,6 +54,7 @@ impl Counters {
         self.ipis.store(0, Relaxed);
         self.local.store(0, Relaxed);
         self.hooks.store(0, Relaxed);
+        self.serialized.store(0, Relaxed);
         for c in self.skipped.iter().chain(self.ipis_per_cpu.iter()) {
             c.store(0, Relaxed);
         }
@@ -89,6 +92,11 @@ pub(crate) fn handler_ran(variant: Variant, cpu: CpuId, sender: CpuId) {
     }
 }
 
+/// Counts one run of the arch's core serialization for `variant`.
+pub(crate) fn serialized(variant: Variant) {
+    of(variant).serialized.add(1, Relaxed);
+}
+
 /// Zeroes the counters of every variant.
 pub(crate) fn reset() {
     for c in &COUNTERS {
@@ -105,6 +113,7 @@ pub(crate) fn snapshot(variant: Variant, out: &mut uapi::Stats) {
     out.ipis = c.ipis.load(Relaxed);
     out.local = c.local.load(Relaxed);
     out.hooks = c.hooks.load(Relaxed);
+    out.serialized = c.serialized.load(Relaxed);
     for (o, c) in out.skipped.iter_mut().zip(c.skipped.iter()) {
         *o = c.load(Relaxed);
     }
@@ -128,6 +137,7 @@ impl fmt::Debug for DebugfsView {
             writeln!(f, "  ipis {}", c.ipis.load(Relaxed))?;
             writeln!(f, "  local {}", c.local.load(Relaxed))?;
             writeln!(f, "  hooks {}", c.hooks.load(Relaxed))?;
+            writeln!(f, "  serialized {}", c.serialized.load(Relaxed))?;
             for why in Skip::ALL {
                 let n = c.skipped[why as usize].load(Relaxed);
                 writeln!(f, "  skipped_{} {}", why.name(), n)?;

@@ -211,6 +211,8 @@ pub(crate) struct Stats {
     pub(crate) local: u64,
     /// Scheduler hook invocations.
     pub(crate) hooks: u64,
+    /// Runs of the arch's core serialization.
+    pub(crate) serialized: u64,
     /// Skipped CPUs, indexed by [`Skip`].
     pub(crate) skipped: [u64; NR_SKIPS],
     /// `ipis` by receiving CPU.
@@ -227,6 +229,7 @@ impl Stats {
             ipis: 0,
             local: 0,
             hooks: 0,
+            serialized: 0,
             skipped: [0; NR_SKIPS],
             ipis_per_cpu: [0; MAX_CPUS],
         }
@@ -234,15 +237,16 @@ impl Stats {
 }
 
 const _: () = {
-    assert!(size_of::<Stats>() == 8 + 4 * 8 + NR_SKIPS * 8 + MAX_CPUS * 8);
+    assert!(size_of::<Stats>() == 8 + 5 * 8 + NR_SKIPS * 8 + MAX_CPUS * 8);
     assert!(offset_of!(Stats, variant) == 0);
     assert!(offset_of!(Stats, nr_cpu_ids) == 4);
     assert!(offset_of!(Stats, calls) == 8);
     assert!(offset_of!(Stats, ipis) == 16);
     assert!(offset_of!(Stats, local) == 24);
     assert!(offset_of!(Stats, hooks) == 32);
-    assert!(offset_of!(Stats, skipped) == 40);
-    assert!(offset_of!(Stats, ipis_per_cpu) == 40 + NR_SKIPS * 8);
+    assert!(offset_of!(Stats, serialized) == 40);
+    assert!(offset_of!(Stats, skipped) == 48);
+    assert!(offset_of!(Stats, ipis_per_cpu) == 48 + NR_SKIPS * 8);
 };
 
 // SAFETY: `Stats` is `repr(C)`, made of integers and integer arrays, and has

@@ -146,8 +146,8 @@ static int issue(int fd, int cmd, unsigned int flags, int cpu)
 static void log_stats(struct __test_metadata *_metadata,
 		      const struct membarrier_alt_stats *st)
 {
-	TH_LOG("calls %llu ipis %llu local %llu per-cpu %llu %llu %llu %llu skipped self %llu idle %llu no_mm %llu other_mm %llu not_reg %llu offline %llu",
-	       st->calls, st->ipis, st->local,
+	TH_LOG("calls %llu ipis %llu local %llu serialized %llu per-cpu %llu %llu %llu %llu skipped self %llu idle %llu no_mm %llu other_mm %llu not_reg %llu offline %llu",
+	       st->calls, st->ipis, st->local, st->serialized,
 	       st->ipis_per_cpu[0], st->ipis_per_cpu[1],
 	       st->ipis_per_cpu[2], st->ipis_per_cpu[3],
 	       st->skipped[MEMBARRIER_ALT_SKIP_SELF],
@@ -214,6 +214,9 @@ static void check_private(struct __test_metadata *_metadata, int fd, int cmd,
 	EXPECT_EQ(CALLS, st.ipis);
 	EXPECT_EQ(local, st.local);
 	EXPECT_EQ(local ? 0 : CALLS, st.skipped[MEMBARRIER_ALT_SKIP_SELF]);
+	/* The arch's serialization ran wherever the SYNC_CORE handler did. */
+	EXPECT_EQ(cmd == MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE ?
+		  st.ipis + st.local : 0, st.serialized);
 }
 
 TEST_F(layout, private_expedited_sync_core)

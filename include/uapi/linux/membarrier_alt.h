@@ -99,6 +99,8 @@ enum membarrier_alt_skip {
  * @local:	handler runs on the sender's own CPU (SYNC_CORE runs it there,
  *		and FLAG_CPU may name the calling CPU).
  * @hooks:	scheduler hook invocations attributed to this variant.
+ * @serialized:	runs of the architecture's core serialization (SYNC_CORE
+ *		handlers), on any CPU.
  * @skipped:	CPUs not interrupted, by enum membarrier_alt_skip.
  * @ipis_per_cpu: @ipis by receiving CPU.
  */
@@ -109,6 +111,7 @@ struct membarrier_alt_stats {
 	__u64 ipis;
 	__u64 local;
 	__u64 hooks;
+	__u64 serialized;
 	__u64 skipped[MEMBARRIER_ALT_SKIP_NR];
 	__u64 ipis_per_cpu[MEMBARRIER_ALT_MAX_CPUS];
 };
