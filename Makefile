@@ -7,7 +7,7 @@
 # and toolchain.  Module and selftest objects go to out/<arch>/.
 
 SHELL := /bin/bash
-ARCHES ?= x86_64
+ARCHES ?= x86_64 arm64 ppc64le
 ARCH_ONE := $(firstword $(ARCHES))
 
 # Kbuild reads ./Kbuild, never this file, for `make -C $KDIR M=$PWD`.
@@ -18,7 +18,7 @@ help: ## List the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' \
 		$(MAKEFILE_LIST)
 	@echo
-	@echo "Variables: ARCHES='$(ARCHES)' (x86_64), RUN='<cmd>' for 'make vm',"
+	@echo "Variables: ARCHES='$(ARCHES)', RUN='<cmd>' for 'make vm' (first arch),"
 	@echo "           CLIPPY=1 for 'make module', MBA_CACHE=<dir> for builds."
 
 deps: ## Install the toolchain (apt, rust-src, bindgen, QEMU, virtme-ng)

@@ -18,7 +18,9 @@ STAMP_KEY="$(sha256sum "$0" | cut -c1-16)-$RUSTC_VER"
 
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$STAMP_KEY" ] &&
    [ -d "$(mba_rust_lib_src)" ] && command -v bindgen >/dev/null &&
-   command -v vng >/dev/null; then
+   command -v vng >/dev/null &&
+   [ -x "$MBA_CACHE/busybox/arm64/bin/busybox" ] &&
+   [ -x "$MBA_CACHE/busybox/ppc64el/bin/busybox" ]; then
 	exit 0
 fi
 
@@ -40,6 +42,7 @@ Types: deb
 URIs: $uri
 Suites: bookworm-backports trixie trixie-backports
 Components: main
+Architectures: amd64
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOS
 	$SUDO tee "$PREFS" >/dev/null <<EOS
@@ -57,13 +60,20 @@ Pin-Priority: 90
 EOS
 }
 
+# A list of a suite or architecture we do not use may be mid-sync on the
+# mirror; what we do need fails loudly at install or download time.
+apt_update() {
+	$SUDO apt-get update -q ||
+		echo "deps: apt-get update reported errors (see above)" >&2
+}
+
 apt_install() {
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q \
 		--no-install-recommends "$@"
 }
 
 add_suites
-$SUDO apt-get update -q
+apt_update
 
 # rust-src must match the rustc that builds the kernel, exactly.
 rust_src_ver=$(apt-cache madison rust-src |
@@ -75,7 +85,30 @@ apt_install flex bison bc libelf-dev libssl-dev cpio kmod xz-utils \
 	python3-venv gcc make perl rsync udev
 apt_install -t trixie-backports "rust-src=$rust_src_ver" linux-source-7.3
 apt_install -t bookworm-backports "libclang-$LLVM_VER-dev" "clang-$LLVM_VER" \
-	"lld-$LLVM_VER" "llvm-$LLVM_VER" qemu-system-x86
+	"lld-$LLVM_VER" "llvm-$LLVM_VER" \
+	qemu-system-x86 qemu-system-arm qemu-system-ppc
+# Static selftests for the foreign guests.
+apt_install gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
+	gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross
+
+# The arm64 and ppc64le guests boot an initramfs around Debian's static
+# busybox for their architecture (see scripts/initramfs.sh for why).
+for debarch in arm64 ppc64el; do
+	bb="$MBA_CACHE/busybox/$debarch"
+	[ -x "$bb/bin/busybox" ] && continue
+	if ! dpkg --print-foreign-architectures | grep -qx "$debarch"; then
+		$SUDO dpkg --add-architecture "$debarch"
+		apt_update
+	fi
+	tmp=$(mktemp -d)
+	chmod 755 "$tmp"
+	(cd "$tmp" && apt-get download -q "busybox-static:$debarch") ||
+		mba_die "cannot download busybox-static:$debarch"
+	mkdir -p "$bb"
+	dpkg-deb -x "$tmp"/busybox-static_*.deb "$bb"
+	rm -rf "$tmp"
+	[ -x "$bb/bin/busybox" ] || mba_die "no busybox in busybox-static:$debarch"
+done
 
 [ -d "$(mba_rust_lib_src)" ] ||
 	mba_die "rust-src installed, but $(mba_rust_lib_src) is missing"

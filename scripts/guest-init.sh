@@ -13,11 +13,13 @@ if ! insmod "$ko"; then
 	dmesg | tail -20 >&2
 	exit 125
 fi
+# The initramfs guests have busybox sh, not bash.
+shell=${MBA_SHELL:-bash}
 if [ -z "$cmd" ]; then
-	exec bash -i
+	exec "$shell" -i
 fi
 set +e
-bash -c "$cmd"
+"$shell" -c "$cmd"
 rc=$?
 echo "guest-init: exit status $rc"
 exit "$rc"

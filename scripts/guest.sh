@@ -1,6 +1,7 @@
 #!/bin/bash
 # Boot the patched kernel of ARCH in a virtme-ng guest under TCG (KVM guests
-# hang on our build machines), with the module loaded.  With CMD, run it
+# hang on our build machines), with the module loaded.  Foreign arches boot
+# an initramfs with plain qemu instead: see guest-qemu.sh.  With CMD, run it
 # through bash in the guest, print its output and exit with its status;
 # without, open an interactive shell.  The host root, and so this repo, is
 # visible in the guest at the same path.
@@ -11,9 +12,11 @@ set -euo pipefail
 
 arch=${1:?usage: guest.sh ARCH [CMD]}
 cmd=${2-}
+if [ "$arch" != x86_64 ]; then
+	exec "$MBA_ROOT/scripts/guest-qemu.sh" "$arch" "$cmd"
+fi
 kdir=$("$MBA_ROOT/scripts/kernel.sh" "$arch")
 ko=$("$MBA_ROOT/scripts/module.sh" "$arch")
-[ "$arch" = x86_64 ] || mba_die "guest.sh: $arch guests are not wired up yet"
 
 vng_args=(
 	--run "$kdir"

@@ -1,0 +1,44 @@
+#!/bin/bash
+# Boot the patched kernel of a foreign ARCH (arm64, ppc64le) under TCG with
+# plain qemu and the initramfs of scripts/initramfs.sh, with the module
+# loaded.  With CMD, run it in the guest, print its output and exit with its
+# status (125 when the guest never reported one); without, open a shell.
+#
+# usage: guest-qemu.sh ARCH [CMD]
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+
+arch=${1:?usage: guest-qemu.sh ARCH [CMD]}
+cmd=${2-}
+kdir=$("$MBA_ROOT/scripts/kernel.sh" "$arch")
+initrd=$("$MBA_ROOT/scripts/initramfs.sh" "$arch" "$cmd")
+
+case "$arch" in
+arm64)
+	qemu=(qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on
+	      -kernel "$kdir/arch/arm64/boot/Image")
+	console=ttyAMA0
+	;;
+ppc64le)
+	qemu=(qemu-system-ppc64 -M pseries -cpu power9
+	      -kernel "$kdir/vmlinux")
+	console=hvc0
+	;;
+*)
+	mba_die "guest-qemu.sh: $arch is not a foreign arch"
+	;;
+esac
+
+qemu+=(-accel tcg -smp "${MBA_GUEST_CPUS:-4}" -m "${MBA_GUEST_MEM:-1G}"
+       -nographic -no-reboot -initrd "$initrd"
+       -append "console=$console loglevel=1 panic=-1")
+
+if [ -z "$cmd" ]; then
+	exec "${qemu[@]}"
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+"${qemu[@]}" </dev/null | tr -d '\r' | tee "$log"
+rc=$(sed -n 's/^guest-init: exit status \([0-9][0-9]*\)$/\1/p' "$log" | tail -1)
+exit "${rc:-125}"
