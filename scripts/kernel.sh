@@ -50,7 +50,8 @@ mkdir -p "$out"
 		"$out/.config" "${frags[@]}"
 	kmake olddefconfig
 
-	# Every fragment line must have stuck.
+	# Every fragment line must have stuck; a later fragment overrides an
+	# earlier one, as in merge_config.sh.
 	bad=0
 	while IFS= read -r line; do
 		case "$line" in
@@ -62,7 +63,10 @@ mkdir -p "$out"
 			echo "config: '$line' did not stick" >&2
 			bad=1
 		fi
-	done < <(cat "${frags[@]}")
+	done < <(cat "${frags[@]}" |
+		awk -F= '/^CONFIG_/ { last[$1] = $0; order[++n] = $1 }
+			 END { for (i = 1; i <= n; i++)
+				if (!seen[order[i]]++) print last[order[i]] }')
 	[ "$bad" -eq 0 ] || mba_die "config fragments not satisfied (see above)"
 
 	kmake -j"$(($(nproc) + 1))" "${targets[@]}"
