@@ -24,6 +24,7 @@ use kernel::{
 };
 
 use crate::{
+    hooks,
     ipi::{
         Flavor,
         IpiInfo, //
@@ -89,7 +90,10 @@ const CMD_BITMASK: i32 = CMD_GLOBAL
     | CMD_GET_REGISTRATIONS;
 
 /// Variants this module implements.
-pub(crate) const SUPPORTED_VARIANTS: u32 = Variant::Intree.bit();
+pub(crate) const SUPPORTED_VARIANTS: u32 = Variant::Intree.bit()
+    | Variant::IdleFilter.bit()
+    | Variant::LazyTlbSync.bit()
+    | Variant::MmCidMb.bit();
 
 kernel::sync::global_lock! {
     // SAFETY: initialized by `init()`, from the module initializer, before
@@ -155,6 +159,13 @@ pub(crate) fn run(c: &Cmd) -> Result<isize> {
             // SAFETY: called from a task's ioctl, the context of the syscall.
             let ret = unsafe { bindings::membarrier_register_current(c.cmd) };
             kernel::error::to_result(ret.min(0))?;
+            // A registration through a hooked variant also enrols the mm
+            // for that variant's scheduler hook.
+            if c.cmd != CMD_GET_REGISTRATIONS {
+                let current = kernel::current!();
+                let mm = current.mm().ok_or(EINVAL)?.as_raw();
+                hooks::register(variant, mm)?;
+            }
             ret
         }
         _ => return Err(EINVAL),

@@ -16,6 +16,7 @@
 //! - `command`: the membarrier command semantics and the CPU loops;
 //! - `targeting`: each variant's choice of target CPUs;
 //! - `ipi`: the IPI handlers;
+//! - `hooks`: the scheduler hooks of lazy-tlb-sync and mm-cid-mb;
 //! - `arch`: per-architecture core serialization;
 //! - `stats`: the counters, also shown in debugfs.
 
@@ -31,6 +32,7 @@ use kernel::{
 mod arch;
 mod command;
 mod device;
+mod hooks;
 mod ipi;
 mod stats;
 mod targeting;
@@ -52,14 +54,26 @@ module! {
 struct MembarrierAlt {
     #[pin]
     _misc: MiscDeviceRegistration<device::MembarrierAltFile>,
+    _hooks: HooksAttachment,
     #[pin]
     _stats: debugfs::File<stats::DebugfsView>,
     _debugfs: debugfs::Dir,
 }
 
+/// Detaches the scheduler hooks when dropped, after the misc device is gone
+/// (field order), so no command can attach them again.
+struct HooksAttachment;
+
+impl Drop for HooksAttachment {
+    fn drop(&mut self) {
+        hooks::detach();
+    }
+}
+
 impl kernel::InPlaceModule for MembarrierAlt {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
         command::init();
+        hooks::init();
         let dir = debugfs::Dir::new(c"membarrier_alt");
         let options = MiscDeviceOptions {
             name: c"membarrier_alt",
@@ -68,6 +82,7 @@ impl kernel::InPlaceModule for MembarrierAlt {
         try_pin_init!(Self {
             _stats <- dir.read_only_file(c"stats", stats::DebugfsView),
             _misc <- MiscDeviceRegistration::register(options),
+            _hooks: HooksAttachment,
             _debugfs: dir,
         })
     }

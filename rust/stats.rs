@@ -92,7 +92,13 @@ pub(crate) fn handler_ran(variant: Variant, cpu: CpuId, sender: CpuId) {
     }
 }
 
-/// Counts one run of the arch's core serialization for `variant`.
+/// Counts one invocation of a scheduler hook of `variant`.
+pub(crate) fn hook(variant: Variant) {
+    of(variant).hooks.add(1, Relaxed);
+}
+
+/// Counts one run of the arch's core serialization (or the barrier of the
+/// mm-cid-mb hook) for `variant`.
 pub(crate) fn serialized(variant: Variant) {
     of(variant).serialized.add(1, Relaxed);
 }

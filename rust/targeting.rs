@@ -34,24 +34,31 @@ pub(crate) enum Policy {
     /// Today's `kernel/sched/membarrier.c`: a CPU is a target when its
     /// current task has an mm (global) or the caller's mm (private).
     Intree,
+    /// Nick Piggin's proposal (`seeds/000`): skip a CPU only when it runs
+    /// its idle task, so that kernel threads are covered.
+    IdleFilter,
 }
 
 impl Policy {
-    /// The policy of `variant`, or `EOPNOTSUPP` while the variant is not
-    /// implemented.
+    /// The targeting policy of `variant`.
     pub(crate) fn of(variant: Variant) -> Result<Self> {
         match variant {
             Variant::Intree => Ok(Policy::Intree),
-            Variant::IdleFilter | Variant::LazyTlbSync | Variant::MmCidMb => Err(EOPNOTSUPP),
+            Variant::IdleFilter => Ok(Policy::IdleFilter),
+            // These change what the scheduler does (hooks.rs), not whom
+            // the commands interrupt.
+            Variant::LazyTlbSync | Variant::MmCidMb => Ok(Policy::Intree),
         }
     }
 
     /// Decides whether the CPU sampled in `snap` gets an IPI.
     pub(crate) fn decide(self, scope: Scope, snap: &RqSnapshot) -> Result<(), Skip> {
+        let registered =
+            snap.0.membarrier_state & bindings::MEMBARRIER_STATE_GLOBAL_EXPEDITED as i32 != 0;
+
         match (self, scope) {
             (Policy::Intree, Scope::Global) => {
-                if snap.0.membarrier_state & bindings::MEMBARRIER_STATE_GLOBAL_EXPEDITED as i32 == 0
-                {
+                if !registered {
                     return Err(Skip::NotRegistered);
                 }
                 if snap.0.no_mm {
@@ -65,6 +72,46 @@ impl Policy {
                 }
                 if snap.0.no_mm {
                     return Err(snap.kernel_reason());
+                }
+                Err(Skip::OtherMm)
+            }
+            (Policy::IdleFilter, Scope::Global) => {
+                if snap.0.idle {
+                    return Err(Skip::Idle);
+                }
+                // Any kernel thread may be working for a registered
+                // process (kthread_use_mm(), io_uring, pinned pages): it
+                // is a target. User tasks still need the registration.
+                if snap.0.kthread || registered {
+                    return Ok(());
+                }
+                Err(Skip::NotRegistered)
+            }
+            (Policy::IdleFilter, Scope::Private) => {
+                if snap.0.idle {
+                    return Err(Skip::Idle);
+                }
+                // A user thread of the mm, or a kernel thread inside
+                // kthread_use_mm() of it.
+                if snap.0.mm_match {
+                    return Ok(());
+                }
+                // A kernel thread holding the mm lazily runs on its page
+                // tables; the in-tree policy skips it.
+                if snap.0.kthread && snap.0.active_mm_match {
+                    return Ok(());
+                }
+                // A kernel thread with neither the mm nor its page tables
+                // is not a target. What it reaches of the caller's memory
+                // it reaches through kernel mappings of pinned pages
+                // (io_uring, vhost, GUP users), which those subsystems
+                // order with their own barriers (io_uring's release store
+                // of the CQ tail, as Mathieu Desnoyers points out in
+                // seeds/000); interrupting every unrelated kernel thread
+                // would turn PRIVATE_EXPEDITED into a global IPI on a busy
+                // machine, the cost it exists to avoid.
+                if snap.0.no_mm {
+                    return Err(Skip::NoMm);
                 }
                 Err(Skip::OtherMm)
             }

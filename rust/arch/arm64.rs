@@ -20,3 +20,17 @@
 ///
 /// Called from an IPI handler, with interrupts off.
 pub(crate) fn sync_core_before_usermode() {}
+
+/// Serializes this core where a lazily held mm became active again without
+/// switch_mm() (the lazy-tlb-sync variant's `exit_lazy_tlb()` hook).
+///
+/// The ERET back to user space already is a context synchronization event,
+/// so this ISB is explicit rather than needed: it makes the instruction
+/// stream after it be fetched anew, here, in the kernel. Like the ERET, it
+/// discards only what the pipeline holds: it does not invalidate the
+/// instruction cache, so it cannot stand in for the IC IVAU the modifying
+/// thread must issue. Called with preemption disabled.
+pub(crate) fn lazy_tlb_serialize() {
+    // SAFETY: ISB has no operands and no effect on memory or flags.
+    unsafe { core::arch::asm!("isb", options(nostack, preserves_flags)) };
+}

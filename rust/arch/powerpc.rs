@@ -15,3 +15,13 @@
 ///
 /// Called from an IPI handler, with interrupts off.
 pub(crate) fn sync_core_before_usermode() {}
+
+/// Serializes this core where a lazily held mm became active again without
+/// switch_mm() (the lazy-tlb-sync variant's `exit_lazy_tlb()` hook).
+///
+/// Nothing to issue: the return to user space (`rfid`/`rfscv`) is context
+/// synchronizing, which is what Nick Piggin's powerpc answer to the same
+/// question was ("powerpc needs nothing here", seeds/002). `isync` alone
+/// would not serialize against prior icache maintenance anyway. The hook
+/// still counts the invocation. Called with preemption disabled.
+pub(crate) fn lazy_tlb_serialize() {}
