@@ -51,6 +51,7 @@ echo "# kernel $(uname -r) $(uname -m), $(nproc) CPUs online"
 # The targeting tests need 4 CPUs; a guest that brought up fewer is broken.
 result "vcpus_online_ge_4" test "$(nproc)" -ge 4
 result "module_loaded" module_loaded
+result "kthreads_module_loaded" insmod "$dir/membarrier_alt_kthreads.ko"
 echo "# MBA-END guest rc=$fails"
 
 for t in "$dir"/*_test; do
@@ -66,6 +67,7 @@ done
 n=0
 fails=0
 echo "# MBA-BEGIN guest-teardown"
+result "rmmod_kthreads" rmmod membarrier_alt_kthreads
 result "rmmod" rmmod membarrier_alt
 result "module_gone_after_rmmod" module_gone
 result "dmesg_clean" dmesg_clean

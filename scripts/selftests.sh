@@ -19,4 +19,11 @@ esac
 
 make -C "$MBA_ROOT/selftests" KSRC="$src" KHDR="$kdir/usr/include" \
 	OUT="$out" CC="$cc" >&2
+
+# The test-only kthread module goes beside the tests.
+mo="$MBA_ROOT/out/$arch/kthreads"
+mkdir -p "$mo"
+make -C "$kdir" M="$MBA_ROOT/selftests/kthreads" MO="$mo" \
+	ARCH="$(mba_karch "$arch")" LLVM=1 modules >&2
+cp "$mo/membarrier_alt_kthreads.ko" "$out/"
 echo "$out"

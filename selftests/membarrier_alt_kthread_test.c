@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kernel threads and the variants' targeting, decided by the per-CPU IPI
+ * counters.  The test kthreads come from membarrier_alt_kthreads.ko (see
+ * kthreads/), loaded by the guest script.
+ *
+ * Phase 1, with 4 CPUs:
+ *   CPU0: the caller;
+ *   CPU1: a SCHED_FIFO kthread that preempted a thread of ours, and so
+ *         holds our mm lazily (active_mm), with no mm of its own;
+ *   CPU2: a SCHED_FIFO kthread inside kthread_use_mm(our mm), storing to
+ *         our memory;
+ *   CPU3: idle.
+ * Phase 2: a kthread with no mm and someone else's lazy mm on CPU3.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "membarrier_alt_util.h"
+#include "kselftest_harness.h"
+
+#define CTL	"/sys/kernel/debug/membarrier_alt_kthreads/ctl"
+#define STATUS	"/sys/kernel/debug/membarrier_alt_kthreads/status"
+#define CALLS	20
+
+static atomic_int stop;
+static unsigned int target;	/* the use_mm kthread stores here */
+
+static int ctl(const char *cmd)
+{
+	int fd = open(CTL, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
+		ret = -1;
+	close(fd);
+	return ret;
+}
+
+/* lazy_on_writer and stores of the kthread on @cpu, from the status file. */
+static int kthread_status(int cpu, int *lazy, long long *stores)
+{
+	char kind[16];
+	int c, running, l, found = -1;
+	long long s;
+	FILE *f = fopen(STATUS, "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%15s %d %d %d %lld", kind, &c, &running, &l, &s) == 5)
+		if (c == cpu && running) {
+			*lazy = l;
+			*stores = s;
+			found = 0;
+		}
+	fclose(f);
+	return found;
+}
+
+static void *spin_on_cpu1(void *arg)
+{
+	if (pin_to_cpu(1))
+		return (void *)1;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed))
+		;
+	return NULL;
+}
+
+static void *sleeper(void *arg)
+{
+	while (!atomic_load(&stop))
+		usleep(1000);
+	return NULL;
+}
+
+static void run(struct __test_metadata *_metadata, int fd, int cmd,
+		unsigned int variant, struct membarrier_alt_stats *st)
+{
+	int i;
+
+	ASSERT_EQ(0, alt_stats_reset(fd));
+	for (i = 0; i < CALLS; i++)
+		ASSERT_EQ(0, alt_membarrier(fd, cmd, 0, -1, variant));
+	ASSERT_EQ(0, alt_stats(fd, variant, st));
+	TH_LOG("cmd %d variant %u: per-cpu IPIs %llu %llu %llu %llu, skipped idle %llu no_mm %llu other_mm %llu",
+	       cmd, variant, st->ipis_per_cpu[0], st->ipis_per_cpu[1],
+	       st->ipis_per_cpu[2], st->ipis_per_cpu[3],
+	       st->skipped[MEMBARRIER_ALT_SKIP_IDLE],
+	       st->skipped[MEMBARRIER_ALT_SKIP_NO_MM],
+	       st->skipped[MEMBARRIER_ALT_SKIP_OTHER_MM]);
+}
+
+TEST(kthreads_intree_vs_idle_filter)
+{
+	struct membarrier_alt_stats st;
+	char cmd[64];
+	long long stores;
+	pthread_t t;
+	int fd, lazy;
+	pid_t pid;
+
+	ASSERT_LE(4, sysconf(_SC_NPROCESSORS_ONLN));
+	ASSERT_EQ(0, access(CTL, W_OK)) TH_LOG("membarrier_alt_kthreads.ko not loaded");
+	fd = alt_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pin_to_cpu(0));
+	ASSERT_EQ(0, sys_register_all());
+
+	/* CPU1: a thread of ours runs there, then a FIFO kthread preempts it. */
+	atomic_store(&stop, 0);
+	ASSERT_EQ(0, pthread_create(&t, NULL, spin_on_cpu1, NULL));
+	usleep(50000);
+	ASSERT_EQ(0, ctl("nomm 1"));
+	/* CPU2: a kthread using our mm, storing to `target`. */
+	snprintf(cmd, sizeof(cmd), "use_mm 2 %lx", (unsigned long)&target);
+	ASSERT_EQ(0, ctl(cmd));
+	usleep(50000);
+
+	ASSERT_EQ(0, kthread_status(1, &lazy, &stores));
+	EXPECT_EQ(1, lazy) TH_LOG("the CPU1 kthread does not hold our mm lazily");
+	ASSERT_EQ(0, kthread_status(2, &lazy, &stores));
+	EXPECT_LT(0, stores) TH_LOG("the use_mm kthread made no store");
+	EXPECT_NE(0, __atomic_load_n(&target, __ATOMIC_RELAXED));
+
+	/* intree: only the kthread_use_mm() one runs "our mm". */
+	run(_metadata, fd, MEMBARRIER_CMD_PRIVATE_EXPEDITED,
+	    MEMBARRIER_ALT_VARIANT_INTREE, &st);
+	EXPECT_EQ(0, st.ipis_per_cpu[1]);
+	EXPECT_EQ(CALLS, st.ipis_per_cpu[2]);
+	EXPECT_EQ(0, st.ipis_per_cpu[3]);
+	EXPECT_EQ(CALLS, st.skipped[MEMBARRIER_ALT_SKIP_NO_MM]);
+
+	/* idle-filter: the lazy holder is covered too; idle is not. */
+	run(_metadata, fd, MEMBARRIER_CMD_PRIVATE_EXPEDITED,
+	    MEMBARRIER_ALT_VARIANT_IDLE_FILTER, &st);
+	EXPECT_EQ(CALLS, st.ipis_per_cpu[1]);
+	EXPECT_EQ(CALLS, st.ipis_per_cpu[2]);
+	EXPECT_EQ(0, st.ipis_per_cpu[3]);
+	EXPECT_LE(CALLS, st.skipped[MEMBARRIER_ALT_SKIP_IDLE]);
+
+	ASSERT_EQ(0, ctl("stop"));
+	atomic_store(&stop, 1);
+	pthread_join(t, NULL);
+
+	/*
+	 * Phase 2: another process runs on CPU3 last, then a kthread with
+	 * no mm starts there, lazily holding that process's mm.
+	 */
+	/* A second thread of ours keeps PRIVATE off its one-thread shortcut. */
+	atomic_store(&stop, 0);
+	ASSERT_EQ(0, pthread_create(&t, NULL, sleeper, NULL));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(pin_to_cpu(3) ? 1 : 0);
+	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+	ASSERT_EQ(0, ctl("nomm 3"));
+	usleep(50000);
+	ASSERT_EQ(0, kthread_status(3, &lazy, &stores));
+	EXPECT_EQ(0, lazy);
+
+	/* PRIVATE: an unrelated kthread is nobody's target. */
+	run(_metadata, fd, MEMBARRIER_CMD_PRIVATE_EXPEDITED,
+	    MEMBARRIER_ALT_VARIANT_INTREE, &st);
+	EXPECT_EQ(0, st.ipis_per_cpu[3]);
+	run(_metadata, fd, MEMBARRIER_CMD_PRIVATE_EXPEDITED,
+	    MEMBARRIER_ALT_VARIANT_IDLE_FILTER, &st);
+	EXPECT_EQ(0, st.ipis_per_cpu[3]);
+	EXPECT_LE(CALLS, st.skipped[MEMBARRIER_ALT_SKIP_NO_MM]);
+
+	/* GLOBAL: intree skips every kthread; idle-filter covers them. */
+	run(_metadata, fd, MEMBARRIER_CMD_GLOBAL_EXPEDITED,
+	    MEMBARRIER_ALT_VARIANT_INTREE, &st);
+	EXPECT_EQ(0, st.ipis_per_cpu[3]);
+	run(_metadata, fd, MEMBARRIER_CMD_GLOBAL_EXPEDITED,
+	    MEMBARRIER_ALT_VARIANT_IDLE_FILTER, &st);
+	EXPECT_EQ(CALLS, st.ipis_per_cpu[3]);
+
+	ASSERT_EQ(0, ctl("stop"));
+	atomic_store(&stop, 1);
+	pthread_join(t, NULL);
+	close(fd);
+}
+
+/*
+ * user -> kthread -> user on CPU1 in a child process, as in the scenario
+ * at exit_lazy_tlb() in finish_task_switch(), while the caller issues
+ * SYNC_CORE from CPU0.  Returns the child's exit status.
+ */
+static int lazy_round_trip(int fd, unsigned int reg_variant)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		pthread_t t;
+
+		if (alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+				   0, 0, reg_variant))
+			_exit(10);
+		atomic_store(&stop, 0);
+		if (pthread_create(&t, NULL, spin_on_cpu1, NULL))
+			_exit(11);
+		usleep(50000);
+		/* The kthread preempts our thread: it holds our mm lazily... */
+		if (ctl("nomm 1"))
+			_exit(12);
+		usleep(50000);
+		/* ...and on stop CPU1 goes back to our thread, same mm. */
+		if (ctl("stop"))
+			_exit(13);
+		usleep(50000);
+		atomic_store(&stop, 1);
+		pthread_join(t, NULL);
+		_exit(0);
+	}
+	/*
+	 * The in-tree SYNC_CORE skips CPU1 while the kthread runs there:
+	 * steps d-e of the scenario.  Issued as intree so that the
+	 * lazy-tlb-sync counters see only the hook's serializations.
+	 */
+	while (waitpid(pid, &status, WNOHANG) == 0)
+		alt_membarrier(fd, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE,
+			       0, -1, MEMBARRIER_ALT_VARIANT_INTREE);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(lazy_tlb_sync_serializes_registered_mms_only)
+{
+	struct membarrier_alt_stats st;
+	int fd;
+
+	ASSERT_EQ(0, access(CTL, W_OK));
+	ASSERT_EQ(0, pin_to_cpu(0));
+	fd = alt_open();
+	ASSERT_LE(0, fd);
+	/* The caller may issue SYNC_CORE: registered through the syscall. */
+	ASSERT_EQ(0, sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+				    0, 0));
+
+	/* Registered for lazy-tlb-sync: serialized on the lazy exit. */
+	ASSERT_EQ(0, alt_stats_reset(fd));
+	ASSERT_EQ(0, lazy_round_trip(fd, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC));
+	ASSERT_EQ(0, alt_stats(fd, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC, &st));
+	TH_LOG("registered: exit_lazy_tlb hooks %llu, serialized %llu",
+	       st.hooks, st.serialized);
+	EXPECT_LE(1, st.hooks);
+	EXPECT_LE(1, st.serialized);
+
+	/* Registered only through intree: never serialized by the hook. */
+	ASSERT_EQ(0, alt_stats_reset(fd));
+	ASSERT_EQ(0, lazy_round_trip(fd, MEMBARRIER_ALT_VARIANT_INTREE));
+	ASSERT_EQ(0, alt_stats(fd, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC, &st));
+	TH_LOG("unregistered: exit_lazy_tlb hooks %llu, serialized %llu",
+	       st.hooks, st.serialized);
+	EXPECT_LE(1, st.hooks);
+	EXPECT_EQ(0, st.serialized);
+	close(fd);
+}
+
+static pthread_barrier_t both_pinned;
+
+static void *yielder(void *arg)
+{
+	int i;
+
+	if (pin_to_cpu(1))
+		return (void *)1;
+	pthread_barrier_wait(&both_pinned);
+	for (i = 0; i < 1000; i++)
+		sched_yield();
+	return NULL;
+}
+
+/* Context switches of our threads on one CPU, in a child process. */
+static int switch_round(int fd, unsigned int reg_variant)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		pthread_t a, b;
+
+		if (alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+				   0, 0, reg_variant))
+			_exit(10);
+		pthread_barrier_init(&both_pinned, NULL, 2);
+		if (pthread_create(&a, NULL, yielder, NULL) ||
+		    pthread_create(&b, NULL, yielder, NULL))
+			_exit(11);
+		pthread_join(a, NULL);
+		pthread_join(b, NULL);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(mm_cid_mb_barriers_registered_mms_only)
+{
+	struct membarrier_alt_stats st;
+	int fd = alt_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, alt_stats_reset(fd));
+	ASSERT_EQ(0, switch_round(fd, MEMBARRIER_ALT_VARIANT_MM_CID_MB));
+	ASSERT_EQ(0, alt_stats(fd, MEMBARRIER_ALT_VARIANT_MM_CID_MB, &st));
+	TH_LOG("registered: mm_cid hooks %llu, barriers %llu", st.hooks,
+	       st.serialized);
+	/* Two threads yielding 1000 times each on one CPU switch >= 1000 times. */
+	EXPECT_LE(1000, st.serialized);
+	EXPECT_LE(st.serialized, st.hooks);
+
+	ASSERT_EQ(0, alt_stats_reset(fd));
+	ASSERT_EQ(0, switch_round(fd, MEMBARRIER_ALT_VARIANT_INTREE));
+	ASSERT_EQ(0, alt_stats(fd, MEMBARRIER_ALT_VARIANT_MM_CID_MB, &st));
+	TH_LOG("unregistered: mm_cid hooks %llu, barriers %llu", st.hooks,
+	       st.serialized);
+	EXPECT_LE(1000, st.hooks);
+	EXPECT_EQ(0, st.serialized);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
