@@ -331,4 +331,77 @@ TEST(mm_cid_mb_barriers_registered_mms_only)
 	close(fd);
 }
 
+/* Mirror of struct sb_litmus in kthreads/membarrier_alt_kthreads.c. */
+struct sb_litmus {
+	unsigned int go, x, y, r1, done;
+};
+
+static struct sb_litmus sb;
+
+#define SB_ITERATIONS	3000
+
+/*
+ * The user side of store buffering against the kthread_use_mm() writer:
+ * y = 1; membarrier (or, for the control, only a compiler barrier);
+ * r2 = x.  Returns how many iterations saw r1 == 0 && r2 == 0.
+ */
+static int sb_run(int fd, int variant, unsigned int *first)
+{
+	unsigned int i, r1, r2;
+	int forbidden = 0;
+
+	for (i = *first; i < *first + SB_ITERATIONS; i++) {
+		__atomic_store_n(&sb.x, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&sb.y, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&sb.go, i, __ATOMIC_SEQ_CST);
+
+		__atomic_store_n(&sb.y, 1, __ATOMIC_RELAXED);
+		if (variant >= 0) {
+			if (alt_membarrier(fd, MEMBARRIER_CMD_PRIVATE_EXPEDITED,
+					   0, -1, variant))
+				return -1;
+		} else {
+			__asm__ __volatile__("" ::: "memory");
+		}
+		r2 = __atomic_load_n(&sb.x, __ATOMIC_RELAXED);
+
+		while (__atomic_load_n(&sb.done, __ATOMIC_ACQUIRE) != i)
+			;
+		r1 = __atomic_load_n(&sb.r1, __ATOMIC_RELAXED);
+		if (!r1 && !r2)
+			forbidden++;
+	}
+	*first = i;
+	return forbidden;
+}
+
+TEST(sb_litmus_kthread_use_mm)
+{
+	unsigned int next = 1;
+	char cmd[64];
+	int fd, n_intree, n_idle, n_control;
+
+	ASSERT_EQ(0, access(CTL, W_OK));
+	ASSERT_EQ(0, pin_to_cpu(0));
+	ASSERT_EQ(0, sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+				    0, 0));
+	fd = alt_open();
+	ASSERT_LE(0, fd);
+	snprintf(cmd, sizeof(cmd), "litmus 2 %lx", (unsigned long)&sb);
+	ASSERT_EQ(0, ctl(cmd));
+
+	n_control = sb_run(fd, -1, &next);
+	n_intree = sb_run(fd, MEMBARRIER_ALT_VARIANT_INTREE, &next);
+	n_idle = sb_run(fd, MEMBARRIER_ALT_VARIANT_IDLE_FILTER, &next);
+	ASSERT_EQ(0, ctl("stop"));
+	close(fd);
+
+	TH_LOG("store buffering vs a kthread_use_mm() writer, %d iterations each: forbidden outcomes: no membarrier %d, intree %d, idle-filter %d",
+	       SB_ITERATIONS, n_control, n_intree, n_idle);
+	ASSERT_LE(0, n_control);
+	/* Both interrupt a kthread inside kthread_use_mm() of our mm. */
+	EXPECT_EQ(0, n_intree);
+	EXPECT_EQ(0, n_idle);
+}
+
 TEST_HARNESS_MAIN

@@ -10,6 +10,9 @@
  *
  *   echo "nomm CPU"         > /sys/kernel/debug/membarrier_alt_kthreads/ctl
  *   echo "use_mm CPU ADDR"  > .../ctl   (stores a counter to ADDR, u32)
+ *   echo "litmus CPU ADDR"  > .../ctl   (the kthread side of a store
+ *                                        buffering test on ADDR, a
+ *                                        struct sb_litmus)
  *   echo "stop"             > .../ctl
  *   cat .../status          (one line per thread: kind cpu running
  *                            active_mm_is_writer stores)
@@ -26,12 +29,25 @@
 
 #define MAX_THREADS	8
 
+/* Shared with membarrier_alt_kthread_test.c. */
+struct sb_litmus {
+	u32 go;		/* user: iteration number, after resetting x and y */
+	u32 x;		/* kthread stores 1 */
+	u32 y;		/* user stores 1 */
+	u32 r1;		/* kthread: what it read of y */
+	u32 done;	/* kthread: iteration number, after r1 */
+};
+
+enum kind { NOMM, USE_MM, LITMUS };
+
 struct test_kthread {
 	struct task_struct *task;
 	/* the writer's mm: mmgrab()ed, and mmget()ed when use_mm */
 	struct mm_struct *mm;
 	u32 __user *addr;		/* use_mm: where to store */
+	struct sb_litmus __user *sb;	/* litmus */
 	int cpu;
+	enum kind kind;
 	bool use_mm;
 	atomic_t running;
 	atomic_t lazy_on_writer;	/* active_mm was the writer's mm */
@@ -41,6 +57,37 @@ struct test_kthread {
 static struct test_kthread threads[MAX_THREADS];
 static DEFINE_MUTEX(threads_lock);
 static struct dentry *dir;
+
+/*
+ * One iteration of the kthread side of store buffering, when the user
+ * side has started one:
+ *
+ *   kthread (here)            user thread
+ *   x = 1                     y = 1
+ *   (nothing)                 membarrier(PRIVATE_EXPEDITED)
+ *   r1 = y                    r2 = x
+ *
+ *   forbidden: r1 == 0 && r2 == 0, if membarrier covers this kthread.
+ */
+static void litmus_step(struct test_kthread *t, u32 *seen)
+{
+	u32 go, r1;
+
+	if (get_user(go, &t->sb->go) || go == *seen)
+		return;
+	/* Harness, not litmus: the user's resets of x and y come first. */
+	smp_mb();
+	if (put_user(1, &t->sb->x) || get_user(r1, &t->sb->y))
+		return;
+	/* Harness: r1 is published before done. */
+	if (put_user(r1, &t->sb->r1))
+		return;
+	smp_wmb();
+	if (put_user(go, &t->sb->done))
+		return;
+	*seen = go;
+	atomic64_inc(&t->stores);
+}
 
 static int spin(void *arg)
 {
@@ -53,7 +100,9 @@ static int spin(void *arg)
 	atomic_set(&t->lazy_on_writer, current->active_mm == t->mm);
 	atomic_set(&t->running, 1);
 	while (!kthread_should_stop()) {
-		if (t->use_mm && !put_user(++v, t->addr))
+		if (t->kind == LITMUS)
+			litmus_step(t, &v);
+		else if (t->use_mm && !put_user(++v, t->addr))
 			atomic64_inc(&t->stores);
 		cpu_relax();
 		cond_resched();
@@ -82,7 +131,7 @@ static void stop_all(void)
 	}
 }
 
-static int start(bool use_mm, int cpu, unsigned long addr)
+static int start(enum kind kind, int cpu, unsigned long addr)
 {
 	struct test_kthread *t = NULL;
 	struct task_struct *task;
@@ -101,16 +150,18 @@ static int start(bool use_mm, int cpu, unsigned long addr)
 		return -ENOSPC;
 
 	t->cpu = cpu;
-	t->use_mm = use_mm;
+	t->kind = kind;
+	t->use_mm = kind != NOMM;
 	t->addr = (u32 __user *)addr;
+	t->sb = (struct sb_litmus __user *)addr;
 	t->mm = current->mm;
 	mmgrab(t->mm);
 	/* The address space must outlive kthread_use_mm(). */
-	if (use_mm)
+	if (t->use_mm)
 		mmget(t->mm);
 	task = kthread_create_on_cpu(spin, t, cpu, "mba_kthread/%u");
 	if (IS_ERR(task)) {
-		if (use_mm)
+		if (t->use_mm)
 			mmput(t->mm);
 		mmdrop(t->mm);
 		memset(t, 0, sizeof(*t));
@@ -144,9 +195,11 @@ static ssize_t ctl_write(struct file *file, const char __user *ubuf,
 	}
 	n = sscanf(buf, "%7s %d %lx", kind, &cpu, &addr);
 	if (n >= 2 && !strcmp(kind, "nomm"))
-		ret = start(false, cpu, 0);
+		ret = start(NOMM, cpu, 0);
 	else if (n == 3 && !strcmp(kind, "use_mm"))
-		ret = start(true, cpu, addr);
+		ret = start(USE_MM, cpu, addr);
+	else if (n == 3 && !strcmp(kind, "litmus"))
+		ret = start(LITMUS, cpu, addr);
 	else
 		ret = -EINVAL;
 	return ret ? ret : len;
@@ -163,6 +216,7 @@ static int status_show(struct seq_file *m, void *v)
 		if (!t->task)
 			continue;
 		seq_printf(m, "%s %d %d %d %lld\n",
+			   t->kind == LITMUS ? "litmus" :
 			   t->use_mm ? "use_mm" : "nomm", t->cpu,
 			   atomic_read(&t->running),
 			   atomic_read(&t->lazy_on_writer),
