@@ -55,7 +55,14 @@ mkdir -p "$out"
 	bad=0
 	while IFS= read -r line; do
 		case "$line" in
-		CONFIG_*=n) want="# ${line%=n} is not set" ;;
+		CONFIG_*=n)
+			# Off, or absent because its dependencies are off.
+			if grep -qE "^${line%=n}=[ym]$" "$out/.config"; then
+				echo "config: '$line' did not stick" >&2
+				bad=1
+			fi
+			continue
+			;;
 		CONFIG_*) want=$line ;;
 		*) continue ;;
 		esac

@@ -75,13 +75,19 @@ static void litmus_step(struct test_kthread *t, u32 *seen)
 
 	if (get_user(go, &t->sb->go) || go == *seen)
 		return;
-	/* Harness, not litmus: the user's resets of x and y come first. */
+	/*
+	 * Harness, not litmus: the user's resets of x and y, published by
+	 * its sequentially consistent store of go, come before our x = 1.
+	 */
 	smp_mb();
 	if (put_user(1, &t->sb->x) || get_user(r1, &t->sb->y))
 		return;
-	/* Harness: r1 is published before done. */
 	if (put_user(r1, &t->sb->r1))
 		return;
+	/*
+	 * Harness: r1 is published before done; pairs with the user's
+	 * acquire load of done before it reads r1.
+	 */
 	smp_wmb();
 	if (put_user(go, &t->sb->done))
 		return;
