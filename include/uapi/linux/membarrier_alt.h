@@ -25,6 +25,13 @@
  * @MEMBARRIER_ALT_VARIANT_IDLE_FILTER:	skip only CPUs running their idle task.
  * @MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC: core serialization at exit_lazy_tlb.
  * @MEMBARRIER_ALT_VARIANT_MM_CID_MB:	smp_mb() before the mm_cid switch.
+ *
+ * Targeting variants act per call: the variant of each command decides
+ * which CPUs it interrupts.  Hook variants (lazy-tlb-sync, mm-cid-mb) act in
+ * the scheduler, which must know which mms want them: an mm opts in with
+ * any MEMBARRIER_CMD_REGISTER_* command issued with that variant (the
+ * kernel's own registration, shared with membarrier(2), happens as well).
+ * Their commands target as intree does.
  */
 enum membarrier_alt_variant {
 	MEMBARRIER_ALT_VARIANT_INTREE		= 0,
