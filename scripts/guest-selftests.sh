@@ -68,7 +68,23 @@ n=0
 fails=0
 echo "# MBA-BEGIN guest-teardown"
 result "rmmod_kthreads" rmmod membarrier_alt_kthreads
+
+# rmmod while the scheduler hooks fire: a process registered for both hook
+# variants keeps switching on two CPUs; the module must detach its hooks
+# (static keys off, then a grace period) before its text goes away.
+hookload_ready() {
+	local i
+	for i in $(seq 50); do
+		grep -q ready /tmp/hookload.out 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+"$dir/membarrier_alt_hookload" 3 >/tmp/hookload.out 2>&1 &
+load=$!
+result "hooks_attached_under_load" hookload_ready
 result "rmmod" rmmod membarrier_alt
+result "hookload_survives_rmmod" wait "$load"
 result "module_gone_after_rmmod" module_gone
 result "dmesg_clean" dmesg_clean
 echo "# MBA-END guest-teardown rc=$fails"
