@@ -46,7 +46,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t debugfs debugfs /sys/kernel/debug
-mount -t tmpfs tmpfs /tmp
+# No tmpfs on /tmp: the rootfs is writable, and the repo may live there.
 export PATH=/bin HOME=/root MBA_SHELL=sh
 . /mba.env
 cd "$(dirname "$init")/.."
