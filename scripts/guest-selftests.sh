@@ -46,6 +46,8 @@ module_gone() {
 	[ ! -e /sys/module/membarrier_alt ] && [ ! -e /dev/membarrier_alt ]
 }
 
+# A console may still hold a partial kernel line: start on a fresh one.
+echo
 echo "# MBA-BEGIN guest"
 echo "# kernel $(uname -r) $(uname -m), $(nproc) CPUs online"
 # The targeting tests need 4 CPUs; a guest that brought up fewer is broken.

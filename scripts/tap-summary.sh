@@ -19,18 +19,28 @@ function finish_arch() {
 	if (!done) {
 		printf "%s: guest run incomplete (see %s)\n", arch, FILENAME_PREV
 		fail++; afail++
+	} else if (!("guest" in sections) || !("guest-teardown" in sections)) {
+		printf "%s: guest checks missing from the log\n", arch
+		fail++; afail++
 	}
 	printf "%s: passed %d, failed %d, skipped %d\n", arch, apass, afail, askip
 }
 FNR == 1 {
 	finish_arch()
-	arch = FILENAME; sub(/.*\/out\//, "", arch); sub(/\/.*/, "", arch)
+	arch = FILENAME; sub(/^(.*\/)?out\//, "", arch); sub(/\/.*/, "", arch)
 	FILENAME_PREV = FILENAME
 	section = ""; done = 0; apass = afail = askip = 0
+	split("", sections)
 }
-/^# MBA-BEGIN / { section = $3; sfail = 0; next }
-/^# MBA-END / {
-	rc = $4; sub(/rc=/, "", rc)
+# Markers may follow console output that lacked a newline.
+/# MBA-BEGIN / {
+	sub(/.*# MBA-BEGIN /, "")
+	section = $1; sfail = 0; sections[section] = 1
+	next
+}
+/# MBA-END / {
+	sub(/.*# MBA-END /, "")
+	rc = $2; sub(/rc=/, "", rc)
 	if (rc != 0 && sfail == 0) {
 		printf "%s: %s: exit status %s\n", arch, section, rc
 		fail++; afail++
@@ -38,7 +48,7 @@ FNR == 1 {
 	section = ""
 	next
 }
-/^# MBA-DONE/ { done = 1; next }
+/# MBA-DONE/ { done = 1; next }
 section != "" && /^(not )?ok [0-9]+ / {
 	line = $0
 	ok = (line ~ /^ok /)

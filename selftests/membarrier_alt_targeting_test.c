@@ -281,9 +281,9 @@ TEST_F(layout, global_expedited)
 }
 
 /*
- * Function-call IPIs CPU @cpu received, from /proc/interrupts (the line
- * x86 labels CAL and arm64 IPI1, both "Function call interrupts"), or -1
- * if this architecture has no such line.
+ * IPIs CPU @cpu received, from /proc/interrupts: the function-call line
+ * (x86 CAL, arm64 IPI1), or on powerpc, whose XIVE counts every IPI on one
+ * line, that line: an upper bound.  -1 if there is neither.
  */
 static long long fcall_ipis(int cpu)
 {
@@ -297,7 +297,8 @@ static long long fcall_ipis(int cpu)
 		char *p = strchr(line, ':');
 		int i;
 
-		if (!p || !strstr(line, "Function call interrupts"))
+		if (!p || (!strstr(line, "Function call interrupts") &&
+			   !strstr(line, "XIVE-IPI")))
 			continue;
 		p++;
 		for (i = 0; i <= cpu; i++)
@@ -309,17 +310,18 @@ static long long fcall_ipis(int cpu)
 }
 
 /*
- * A finding, pinned down: a thread of a process registered for
- * GLOBAL_EXPEDITED, started after the registration on a CPU whose idle
- * task still holds the process's mm lazily from before it, is not
- * interrupted by GLOBAL_EXPEDITED.  Registration updates
- * rq->membarrier_state only on CPUs whose current task uses the mm (not
- * where it is a lazy active_mm), and membarrier_switch_mm() skips the
- * update when prev->active_mm already is the next task's mm.  The intree
- * variant must reproduce the syscall here too; where /proc/interrupts
- * counts function-call IPIs, the syscall is shown to skip the CPU as well.
+ * A thread of a process registered for GLOBAL_EXPEDITED, started after the
+ * registration on a CPU whose idle task still holds the process's mm
+ * lazily from before it.  Registration updates rq->membarrier_state only
+ * on CPUs whose current task uses the mm (not where it is a lazy
+ * active_mm), and membarrier_switch_mm() skips the update when
+ * prev->active_mm already is the next task's mm: the CPU keeps a stale
+ * state and GLOBAL_EXPEDITED skips the registered thread.  Whether the
+ * lazy mm survives until then is up to the architecture (powerpc radix
+ * shoots lazy mms down on flushes).  Either way the intree variant must
+ * do what the syscall does, which /proc/interrupts shows.
  */
-TEST(global_expedited_misses_lazily_held_cpu)
+TEST(global_expedited_lazily_held_cpu_matches_syscall)
 {
 	struct membarrier_alt_stats st;
 	long long before, after;
@@ -359,15 +361,16 @@ TEST(global_expedited_misses_lazily_held_cpu)
 	pthread_join(t, NULL);
 	close(fd);
 
-	TH_LOG("registered busy thread on CPU%d: intree IPIs %llu of %d; syscall function-call IPIs %lld of %d",
+	TH_LOG("registered busy thread on CPU%d: intree IPIs %llu of %d (%s); syscall IPIs seen %lld for %d calls",
 	       CPU_OURS, st.ipis_per_cpu[CPU_OURS], CALLS,
+	       st.ipis_per_cpu[CPU_OURS] ? "state fresh" : "stale rq->membarrier_state",
 	       before < 0 ? -1LL : after - before, CALLS);
-	EXPECT_EQ(0, st.ipis_per_cpu[CPU_OURS]);
-	EXPECT_LE(CALLS, st.skipped[MEMBARRIER_ALT_SKIP_NOT_REGISTERED]);
-	if (before < 0)
-		TH_LOG("no function-call IPI line in /proc/interrupts");
-	/* Fewer than one per call: the syscall skipped the CPU too. */
-	EXPECT_TRUE(before < 0 || after - before < CALLS);
+	/* The state is stale or it is not: all calls agree. */
+	EXPECT_TRUE(st.ipis_per_cpu[CPU_OURS] == 0 ||
+		    st.ipis_per_cpu[CPU_OURS] == CALLS);
+	ASSERT_LE(0, before) TH_LOG("no IPI count in /proc/interrupts");
+	/* Stale for the module exactly when the syscall skipped the CPU. */
+	EXPECT_EQ(st.ipis_per_cpu[CPU_OURS] == 0, after - before < CALLS);
 }
 
 TEST_HARNESS_MAIN
