@@ -11,7 +11,7 @@
 //! `membarrier_register_current()`, so the syscall and the module share one
 //! registration state and the scheduler keeps `rq->membarrier_state` right.
 
-use core::ffi::c_void;
+use core::ptr;
 use kernel::{
     bindings,
     cpu::CpuId,
@@ -188,22 +188,7 @@ fn global_expedited(variant: Variant, policy: Policy) -> Result<i32> {
     let _serialize = IPI_MUTEX.lock();
     let _hotplug = CpusReadLock::new();
 
-    for cpu in possible_cpus() {
-        if !cpu_online(cpu) {
-            stats::skip(variant, Skip::Offline);
-            continue;
-        }
-        // The calling CPU is in program order with the caller, even if the
-        // caller migrates afterwards (as in-tree).
-        if cpu == CpuId::current() {
-            stats::skip(variant, Skip::SelfCpu);
-            continue;
-        }
-        match policy.decide(Scope::Global, &RqSnapshot::take(cpu, core::ptr::null())) {
-            Ok(()) => mask.set(cpu),
-            Err(why) => stats::skip(variant, why),
-        }
-    }
+    select_targets(variant, policy, Scope::Global, ptr::null(), &mut mask);
 
     let _preempt = PreemptDisabled::new();
     let info = IpiInfo::new(variant);
@@ -214,7 +199,7 @@ fn global_expedited(variant: Variant, policy: Policy) -> Result<i32> {
         bindings::smp_call_function_many(
             mask.as_raw(),
             IpiInfo::handler(Flavor::Mb),
-            (&raw const info).cast_mut().cast::<c_void>(),
+            info.as_arg(),
             true,
         )
     };
@@ -295,7 +280,7 @@ fn private_expedited(variant: Variant, policy: Policy, flavor: Flavor, cpu_id: i
             bindings::smp_call_function_single(
                 cpu.as_u32() as i32,
                 IpiInfo::handler(flavor),
-                (&raw const info).cast_mut().cast::<c_void>(),
+                info.as_arg(),
                 true,
             )
         };
@@ -306,20 +291,11 @@ fn private_expedited(variant: Variant, policy: Policy, flavor: Flavor, cpu_id: i
     let _serialize = IPI_MUTEX.lock();
     let _hotplug = CpusReadLock::new();
 
-    for cpu in possible_cpus() {
-        if !cpu_online(cpu) {
-            stats::skip(variant, Skip::Offline);
-            continue;
-        }
-        match policy.decide(Scope::Private, &RqSnapshot::take(cpu, mm)) {
-            Ok(()) => mask.set(cpu),
-            Err(why) => stats::skip(variant, why),
-        }
-    }
+    select_targets(variant, policy, Scope::Private, mm, &mut mask);
 
     let _preempt = PreemptDisabled::new();
     let info = IpiInfo::new(variant);
-    let info_ptr = (&raw const info).cast_mut().cast::<c_void>();
+    let info_ptr = info.as_arg();
     if flavor == Flavor::SyncCore {
         // SYNC_CORE needs the barrier on this CPU too: if the caller
         // migrates, another thread of the mm may run here next without a
@@ -347,6 +323,36 @@ fn private_expedited(variant: Variant, policy: Policy, flavor: Flavor, cpu_id: i
         };
     }
     Ok(0)
+}
+
+/// Adds to `mask` every online CPU `policy` targets for `scope`, comparing
+/// with `mm` (null for the global command), and counts why the others are
+/// skipped. The global command leaves out the calling CPU first, as in-tree.
+///
+/// The caller holds `cpus_read_lock()` and the barrier scope.
+fn select_targets(
+    variant: Variant,
+    policy: Policy,
+    scope: Scope,
+    mm: *const bindings::mm_struct,
+    mask: &mut CpumaskVar,
+) {
+    for cpu in possible_cpus() {
+        if !cpu_online(cpu) {
+            stats::skip(variant, Skip::Offline);
+            continue;
+        }
+        // The calling CPU is in program order with the caller, even if the
+        // caller migrates afterwards.
+        if scope == Scope::Global && cpu == CpuId::current() {
+            stats::skip(variant, Skip::SelfCpu);
+            continue;
+        }
+        match policy.decide(scope, &RqSnapshot::take(cpu, mm)) {
+            Ok(()) => mask.set(cpu),
+            Err(why) => stats::skip(variant, why),
+        }
+    }
 }
 
 /// Issues `smp_mb()` when created and when dropped, as `guard(mb)` does in

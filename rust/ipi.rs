@@ -5,7 +5,10 @@
 //! They mirror `ipi_mb()`, `ipi_sync_core()` and `ipi_rseq()` of
 //! `kernel/sched/membarrier.c`, and count where they ran.
 
-use core::ffi::c_void;
+use core::{
+    ffi::c_void,
+    ptr, //
+};
 use kernel::{
     bindings,
     cpu::CpuId,
@@ -53,6 +56,11 @@ impl IpiInfo {
             variant,
             sender: CpuId::current(),
         }
+    }
+
+    /// The pointer to pass as the handlers' `info` argument.
+    pub(crate) fn as_arg(&self) -> *mut c_void {
+        ptr::from_ref(self).cast_mut().cast()
     }
 
     /// The handler for `flavor`, to pass to `smp_call_function_*()` with a
