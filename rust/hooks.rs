@@ -190,7 +190,7 @@ unsafe extern "C" fn exit_lazy_tlb(mm: *mut bindings::mm_struct, tsk: *mut bindi
     // after the caller's code modification, which the SYNC_CORE command's
     // barriers made visible.
     arch::lazy_tlb_serialize();
-    stats::serialized(Variant::LazyTlbSync);
+    stats::hook_barrier(Variant::LazyTlbSync);
 }
 
 /// The hook between the store to `rq->curr` and the mm_cid switch.
@@ -221,5 +221,5 @@ unsafe extern "C" fn mm_cid_switch(
     // arm64 the scheduler's own full barrier comes only in switch_to(),
     // after (3).
     smp_mb(Full);
-    stats::serialized(Variant::MmCidMb);
+    stats::hook_barrier(Variant::MmCidMb);
 }

@@ -32,6 +32,7 @@ struct Counters {
     local: Atomic<u64>,
     hooks: Atomic<u64>,
     serialized: Atomic<u64>,
+    hook_barriers: Atomic<u64>,
     skipped: [Atomic<u64>; NR_SKIPS],
     ipis_per_cpu: [Atomic<u64>; MAX_CPUS],
 }
@@ -44,6 +45,7 @@ impl Counters {
             local: Atomic::new(0),
             hooks: Atomic::new(0),
             serialized: Atomic::new(0),
+            hook_barriers: Atomic::new(0),
             skipped: [const { Atomic::new(0) }; NR_SKIPS],
             ipis_per_cpu: [const { Atomic::new(0) }; MAX_CPUS],
         }
@@ -55,6 +57,7 @@ impl Counters {
         self.local.store(0, Relaxed);
         self.hooks.store(0, Relaxed);
         self.serialized.store(0, Relaxed);
+        self.hook_barriers.store(0, Relaxed);
         for c in self.skipped.iter().chain(self.ipis_per_cpu.iter()) {
             c.store(0, Relaxed);
         }
@@ -97,10 +100,16 @@ pub(crate) fn hook(variant: Variant) {
     of(variant).hooks.add(1, Relaxed);
 }
 
-/// Counts one run of the arch's core serialization (or the barrier of the
-/// mm-cid-mb hook) for `variant`.
+/// Counts one run of the arch's core serialization in a SYNC_CORE IPI
+/// handler of `variant`.
 pub(crate) fn serialized(variant: Variant) {
     of(variant).serialized.add(1, Relaxed);
+}
+
+/// Counts one barrier or core serialization run by a scheduler hook of
+/// `variant` for a registered mm.
+pub(crate) fn hook_barrier(variant: Variant) {
+    of(variant).hook_barriers.add(1, Relaxed);
 }
 
 /// Zeroes the counters of every variant.
@@ -120,6 +129,7 @@ pub(crate) fn snapshot(variant: Variant, out: &mut uapi::Stats) {
     out.local = c.local.load(Relaxed);
     out.hooks = c.hooks.load(Relaxed);
     out.serialized = c.serialized.load(Relaxed);
+    out.hook_barriers = c.hook_barriers.load(Relaxed);
     for (o, c) in out.skipped.iter_mut().zip(c.skipped.iter()) {
         *o = c.load(Relaxed);
     }
@@ -144,6 +154,7 @@ impl fmt::Debug for DebugfsView {
             writeln!(f, "  local {}", c.local.load(Relaxed))?;
             writeln!(f, "  hooks {}", c.hooks.load(Relaxed))?;
             writeln!(f, "  serialized {}", c.serialized.load(Relaxed))?;
+            writeln!(f, "  hook_barriers {}", c.hook_barriers.load(Relaxed))?;
             for why in Skip::ALL {
                 let n = c.skipped[why as usize].load(Relaxed);
                 writeln!(f, "  skipped_{} {}", why.name(), n)?;

@@ -25,7 +25,7 @@ use kernel::{
 };
 
 /// `MEMBARRIER_ALT_ABI_VERSION`.
-pub(crate) const ABI_VERSION: u32 = 1;
+pub(crate) const ABI_VERSION: u32 = 2;
 
 /// `MEMBARRIER_ALT_IOC_MAGIC`.
 const IOC_MAGIC: u32 = 0xB9;
@@ -211,8 +211,10 @@ pub(crate) struct Stats {
     pub(crate) local: u64,
     /// Scheduler hook invocations.
     pub(crate) hooks: u64,
-    /// Runs of the arch's core serialization.
+    /// Runs of the arch's core serialization in SYNC_CORE IPI handlers.
     pub(crate) serialized: u64,
+    /// Barriers or serializations run by the scheduler hooks.
+    pub(crate) hook_barriers: u64,
     /// Skipped CPUs, indexed by [`Skip`].
     pub(crate) skipped: [u64; NR_SKIPS],
     /// `ipis` by receiving CPU.
@@ -230,6 +232,7 @@ impl Stats {
             local: 0,
             hooks: 0,
             serialized: 0,
+            hook_barriers: 0,
             skipped: [0; NR_SKIPS],
             ipis_per_cpu: [0; MAX_CPUS],
         }
@@ -237,7 +240,7 @@ impl Stats {
 }
 
 const _: () = {
-    assert!(size_of::<Stats>() == 8 + 5 * 8 + NR_SKIPS * 8 + MAX_CPUS * 8);
+    assert!(size_of::<Stats>() == 8 + 6 * 8 + NR_SKIPS * 8 + MAX_CPUS * 8);
     assert!(offset_of!(Stats, variant) == 0);
     assert!(offset_of!(Stats, nr_cpu_ids) == 4);
     assert!(offset_of!(Stats, calls) == 8);
@@ -245,8 +248,9 @@ const _: () = {
     assert!(offset_of!(Stats, local) == 24);
     assert!(offset_of!(Stats, hooks) == 32);
     assert!(offset_of!(Stats, serialized) == 40);
-    assert!(offset_of!(Stats, skipped) == 48);
-    assert!(offset_of!(Stats, ipis_per_cpu) == 48 + NR_SKIPS * 8);
+    assert!(offset_of!(Stats, hook_barriers) == 48);
+    assert!(offset_of!(Stats, skipped) == 56);
+    assert!(offset_of!(Stats, ipis_per_cpu) == 56 + NR_SKIPS * 8);
 };
 
 // SAFETY: `Stats` is `repr(C)`, made of integers and integer arrays, and has

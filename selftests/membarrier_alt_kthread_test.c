@@ -113,16 +113,20 @@ static void run(struct __test_metadata *_metadata, int fd, int cmd,
 
 TEST(kthreads_intree_vs_idle_filter)
 {
+	unsigned long long fair_runtime[4];
 	struct membarrier_alt_stats st;
 	char cmd[64];
 	long long stores;
 	pthread_t t;
-	int fd, lazy;
+	int fd, lazy, cpu;
 
 	ASSERT_LE(4, sysconf(_SC_NPROCESSORS_ONLN));
 	ASSERT_EQ(0, access(CTL, W_OK)) TH_LOG("membarrier_alt_kthreads.ko not loaded");
 	fd = alt_open();
 	ASSERT_LE(0, fd);
+	/* Our preempted thread on CPU1 must not get CPU1 back early. */
+	for (cpu = 1; cpu < 4; cpu++)
+		ASSERT_EQ(0, fair_server_off(cpu, &fair_runtime[cpu]));
 	ASSERT_EQ(0, pin_to_cpu(0));
 	ASSERT_EQ(0, sys_register_all());
 	/*
@@ -153,7 +157,13 @@ TEST(kthreads_intree_vs_idle_filter)
 	EXPECT_EQ(0, st.ipis_per_cpu[1]);
 	EXPECT_EQ(CALLS, st.ipis_per_cpu[2]);
 	EXPECT_EQ(0, st.ipis_per_cpu[3]);
-	EXPECT_EQ(CALLS, st.skipped[MEMBARRIER_ALT_SKIP_NO_MM]);
+	/*
+	 * CPU1 is skipped as a kthread without mm; CPU3 as idle, or as a
+	 * passing unrelated kworker, also without mm.
+	 */
+	EXPECT_LE(CALLS, st.skipped[MEMBARRIER_ALT_SKIP_NO_MM]);
+	EXPECT_EQ(2 * CALLS, st.skipped[MEMBARRIER_ALT_SKIP_IDLE] +
+			     st.skipped[MEMBARRIER_ALT_SKIP_NO_MM]);
 
 	/* idle-filter: the lazy holder is covered too; idle is not. */
 	run(_metadata, fd, MEMBARRIER_CMD_PRIVATE_EXPEDITED,
@@ -202,15 +212,39 @@ TEST(kthreads_intree_vs_idle_filter)
 	ASSERT_EQ(0, ctl("stop"));
 	atomic_store(&stop, 1);
 	pthread_join(t, NULL);
+	for (cpu = 1; cpu < 4; cpu++)
+		fair_server_restore(cpu, fair_runtime[cpu]);
 	close(fd);
+}
+
+static atomic_uint issue_variant;
+
+/* Issues SYNC_CORE for our mm from CPU0 until told to stop. */
+static void *sync_core_issuer(void *arg)
+{
+	long calls = 0;
+
+	if (pin_to_cpu(0))
+		return (void *)-1L;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		if (alt_membarrier(*(int *)arg,
+				   MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE,
+				   0, -1, atomic_load(&issue_variant)))
+			return (void *)-1L;
+		calls++;
+	}
+	return (void *)calls;
 }
 
 /*
  * user -> kthread -> user on CPU1 in a child process, as in the scenario
- * at exit_lazy_tlb() in finish_task_switch(), while the caller issues
- * SYNC_CORE from CPU0.  Returns the child's exit status.
+ * at exit_lazy_tlb() in finish_task_switch(), while a thread of the same
+ * process issues SYNC_CORE with @issuer from CPU0 the whole time.  The
+ * child registers SYNC_CORE through @reg_variant.  Returns the child's
+ * exit status.
  */
-static int lazy_round_trip(int fd, unsigned int reg_variant)
+static int lazy_round_trip(int fd, unsigned int reg_variant,
+			   unsigned int issuer)
 {
 	pid_t pid = fork();
 	int status;
@@ -218,15 +252,19 @@ static int lazy_round_trip(int fd, unsigned int reg_variant)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		pthread_t t;
+		pthread_t t, is;
+		void *calls;
 
 		if (alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
 				   0, 0, reg_variant))
 			_exit(10);
 		atomic_store(&stop, 0);
+		atomic_store(&issue_variant, issuer);
 		if (pthread_create(&t, NULL, spin_on_cpu1, NULL))
 			_exit(11);
 		usleep(50000);
+		if (pthread_create(&is, NULL, sync_core_issuer, &fd))
+			_exit(11);
 		/* The kthread preempts our thread: it holds our mm lazily... */
 		if (ctl("nomm 1"))
 			_exit(12);
@@ -237,49 +275,61 @@ static int lazy_round_trip(int fd, unsigned int reg_variant)
 		usleep(50000);
 		atomic_store(&stop, 1);
 		pthread_join(t, NULL);
-		_exit(0);
+		pthread_join(is, &calls);
+		_exit((long)calls > 0 ? 0 : 14);
 	}
-	/*
-	 * The in-tree SYNC_CORE skips CPU1 while the kthread runs there:
-	 * steps d-e of the scenario.  Issued as intree so that the
-	 * lazy-tlb-sync counters see only the hook's serializations.
-	 */
-	while (waitpid(pid, &status, WNOHANG) == 0)
-		alt_membarrier(fd, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE,
-			       0, -1, MEMBARRIER_ALT_VARIANT_INTREE);
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+static const char *const variant_names[] = {
+	[MEMBARRIER_ALT_VARIANT_INTREE] = "intree",
+	[MEMBARRIER_ALT_VARIANT_IDLE_FILTER] = "idle-filter",
+	[MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC] = "lazy-tlb-sync",
+	[MEMBARRIER_ALT_VARIANT_MM_CID_MB] = "mm-cid-mb",
+};
+
+/*
+ * The exit_lazy_tlb() hook serializes for an mm registered for
+ * lazy-tlb-sync, and never for one that is not, whatever variant issues
+ * the concurrent SYNC_CORE: hook_barriers counts the hook alone, while
+ * the SYNC_CORE handlers' serializations go to the issuer's serialized.
+ */
 TEST(lazy_tlb_sync_serializes_registered_mms_only)
 {
-	struct membarrier_alt_stats st;
-	int fd;
+	struct membarrier_alt_stats hook, issued;
+	unsigned int v;
+	int fd, reg;
 
 	ASSERT_EQ(0, access(CTL, W_OK));
 	ASSERT_EQ(0, pin_to_cpu(0));
 	fd = alt_open();
 	ASSERT_LE(0, fd);
-	/* The caller may issue SYNC_CORE: registered through the syscall. */
-	ASSERT_EQ(0, sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
-				    0, 0));
 
-	/* Registered for lazy-tlb-sync: serialized on the lazy exit. */
-	ASSERT_EQ(0, alt_stats_reset(fd));
-	ASSERT_EQ(0, lazy_round_trip(fd, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC));
-	ASSERT_EQ(0, alt_stats(fd, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC, &st));
-	TH_LOG("registered: exit_lazy_tlb hooks %llu, serialized %llu",
-	       st.hooks, st.serialized);
-	EXPECT_LE(1, st.hooks);
-	EXPECT_LE(1, st.serialized);
-
-	/* Registered only through intree: never serialized by the hook. */
-	ASSERT_EQ(0, alt_stats_reset(fd));
-	ASSERT_EQ(0, lazy_round_trip(fd, MEMBARRIER_ALT_VARIANT_INTREE));
-	ASSERT_EQ(0, alt_stats(fd, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC, &st));
-	TH_LOG("unregistered: exit_lazy_tlb hooks %llu, serialized %llu",
-	       st.hooks, st.serialized);
-	EXPECT_LE(1, st.hooks);
-	EXPECT_EQ(0, st.serialized);
+	for (v = 0; v < MEMBARRIER_ALT_VARIANT_NR; v++) {
+		for (reg = 1; reg >= 0; reg--) {
+			ASSERT_EQ(0, alt_stats_reset(fd));
+			ASSERT_EQ(0, lazy_round_trip(fd, reg ?
+					MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC :
+					MEMBARRIER_ALT_VARIANT_INTREE, v));
+			ASSERT_EQ(0, alt_stats(fd, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC,
+					       &hook));
+			ASSERT_EQ(0, alt_stats(fd, v, &issued));
+			TH_LOG("SYNC_CORE by %s, mm %sregistered for lazy-tlb-sync: exit_lazy_tlb hooks %llu, hook serializations %llu; %llu calls, handler serializations %llu",
+			       variant_names[v], reg ? "" : "not ", hook.hooks,
+			       hook.hook_barriers, issued.calls,
+			       issued.serialized);
+			/* The round trip went through the hook... */
+			EXPECT_LE(1, hook.hooks);
+			/* ...which serialized iff the mm was registered. */
+			EXPECT_EQ(reg, hook.hook_barriers > 0);
+			EXPECT_LE(hook.hook_barriers, hook.hooks);
+			/* The concurrent SYNC_CORE ran its handlers. */
+			EXPECT_LT(0, issued.calls);
+			EXPECT_LE(issued.calls, issued.serialized);
+		}
+	}
 	close(fd);
 }
 
@@ -333,18 +383,18 @@ TEST(mm_cid_mb_barriers_registered_mms_only)
 	ASSERT_EQ(0, switch_round(fd, MEMBARRIER_ALT_VARIANT_MM_CID_MB));
 	ASSERT_EQ(0, alt_stats(fd, MEMBARRIER_ALT_VARIANT_MM_CID_MB, &st));
 	TH_LOG("registered: mm_cid hooks %llu, barriers %llu", st.hooks,
-	       st.serialized);
+	       st.hook_barriers);
 	/* Two threads yielding 1000 times each on one CPU switch >= 1000 times. */
-	EXPECT_LE(1000, st.serialized);
-	EXPECT_LE(st.serialized, st.hooks);
+	EXPECT_LE(1000, st.hook_barriers);
+	EXPECT_LE(st.hook_barriers, st.hooks);
 
 	ASSERT_EQ(0, alt_stats_reset(fd));
 	ASSERT_EQ(0, switch_round(fd, MEMBARRIER_ALT_VARIANT_INTREE));
 	ASSERT_EQ(0, alt_stats(fd, MEMBARRIER_ALT_VARIANT_MM_CID_MB, &st));
 	TH_LOG("unregistered: mm_cid hooks %llu, barriers %llu", st.hooks,
-	       st.serialized);
+	       st.hook_barriers);
 	EXPECT_LE(1000, st.hooks);
-	EXPECT_EQ(0, st.serialized);
+	EXPECT_EQ(0, st.hook_barriers);
 	close(fd);
 }
 

@@ -82,6 +82,7 @@ FIXTURE(layout) {
 	int fd;
 	pid_t other;
 	pthread_t ours;
+	unsigned long long fair_runtime[2];
 	struct membarrier_alt_stats st;
 };
 
@@ -99,6 +100,8 @@ FIXTURE_SETUP(layout)
 	self->fd = alt_open();
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, pin_to_cpu(CPU_CALLER));
+	ASSERT_EQ(0, fair_server_off(CPU_OURS, &self->fair_runtime[0]));
+	ASSERT_EQ(0, fair_server_off(CPU_OTHER, &self->fair_runtime[1]));
 	/*
 	 * Order matters.  The other process is forked first: registration
 	 * is inherited across fork.  Our busy thread runs before we
@@ -129,6 +132,8 @@ FIXTURE_TEARDOWN(layout)
 		kill(self->other, SIGKILL);
 		waitpid(self->other, NULL, 0);
 	}
+	fair_server_restore(CPU_OURS, self->fair_runtime[0]);
+	fair_server_restore(CPU_OTHER, self->fair_runtime[1]);
 	close(self->fd);
 }
 
@@ -324,6 +329,7 @@ static long long fcall_ipis(int cpu)
 TEST(global_expedited_lazily_held_cpu_matches_syscall)
 {
 	struct membarrier_alt_stats st;
+	unsigned long long fair_runtime;
 	long long before, after;
 	pthread_t t;
 	int fd, i;
@@ -331,6 +337,7 @@ TEST(global_expedited_lazily_held_cpu_matches_syscall)
 	ASSERT_LE(4, sysconf(_SC_NPROCESSORS_ONLN));
 	fd = alt_open();
 	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fair_server_off(CPU_OURS, &fair_runtime));
 
 	/* Run on CPU_OURS unregistered, then leave it to its idle task. */
 	ASSERT_EQ(0, pin_to_cpu(CPU_OURS));
@@ -359,6 +366,7 @@ TEST(global_expedited_lazily_held_cpu_matches_syscall)
 
 	atomic_store(&stop, 1);
 	pthread_join(t, NULL);
+	fair_server_restore(CPU_OURS, fair_runtime);
 	close(fd);
 
 	TH_LOG("registered busy thread on CPU%d: intree IPIs %llu of %d (%s); syscall IPIs seen %lld for %d calls",

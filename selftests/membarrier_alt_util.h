@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -120,6 +121,51 @@ static inline int pin_to_cpu(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * The tests pin SCHED_FIFO spinners to CPUs and then assert what each
+ * CPU's rq->curr was at every call.  The fair deadline server would let
+ * a waking CFS task (a per-CPU kworker, say) preempt a spinner for up to
+ * 50 ms a second and turn an exact count into a flaky one.  These turn
+ * it off on the CPUs under test and restore it afterwards; the kernel
+ * notes each change in dmesg with pr_info().
+ */
+#define FAIR_SERVER_RUNTIME "/sys/kernel/debug/sched/fair_server/cpu%d/runtime"
+
+static inline int fair_server_runtime(int cpu, unsigned long long *get,
+				      const unsigned long long *set)
+{
+	char path[96];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), FAIR_SERVER_RUNTIME, cpu);
+	f = fopen(path, get ? "r" : "w");
+	if (!f)
+		return -1;
+	if (get)
+		ret = fscanf(f, "%llu", get) == 1 ? 0 : -1;
+	else
+		ret = fprintf(f, "%llu\n", *set) > 0 ? 0 : -1;
+	if (fclose(f))
+		ret = -1;
+	return ret;
+}
+
+/* Stops CFS preemption of RT tasks on @cpu; *@saved gets the old runtime. */
+static inline int fair_server_off(int cpu, unsigned long long *saved)
+{
+	unsigned long long zero = 0;
+
+	if (fair_server_runtime(cpu, saved, NULL))
+		return -1;
+	return fair_server_runtime(cpu, NULL, &zero);
+}
+
+static inline int fair_server_restore(int cpu, unsigned long long saved)
+{
+	return fair_server_runtime(cpu, NULL, &saved);
 }
 
 #endif /* MEMBARRIER_ALT_UTIL_H */

@@ -15,7 +15,7 @@
 #define MEMBARRIER_ALT_DEVICE		"/dev/membarrier_alt"
 
 /* Bumped on any incompatible change of the structures below. */
-#define MEMBARRIER_ALT_ABI_VERSION	1
+#define MEMBARRIER_ALT_ABI_VERSION	2
 
 /*
  * enum membarrier_alt_variant - how the targets of an expedited command are
@@ -106,8 +106,11 @@ enum membarrier_alt_skip {
  * @local:	handler runs on the sender's own CPU (SYNC_CORE runs it there,
  *		and FLAG_CPU may name the calling CPU).
  * @hooks:	scheduler hook invocations attributed to this variant.
- * @serialized:	runs of the architecture's core serialization (SYNC_CORE
- *		handlers), on any CPU.
+ * @serialized:	runs of the architecture's core serialization in SYNC_CORE
+ *		IPI handlers of this variant, on any CPU.
+ * @hook_barriers: barriers or core serializations the scheduler hooks of
+ *		this variant ran for a registered mm; never counted in
+ *		@serialized, so that the two sources stay apart.
  * @skipped:	CPUs not interrupted, by enum membarrier_alt_skip.
  * @ipis_per_cpu: @ipis by receiving CPU.
  */
@@ -119,6 +122,7 @@ struct membarrier_alt_stats {
 	__u64 local;
 	__u64 hooks;
 	__u64 serialized;
+	__u64 hook_barriers;
 	__u64 skipped[MEMBARRIER_ALT_SKIP_NR];
 	__u64 ipis_per_cpu[MEMBARRIER_ALT_MAX_CPUS];
 };
