@@ -89,11 +89,21 @@ const CMD_BITMASK: i32 = CMD_GLOBAL
     }
     | CMD_GET_REGISTRATIONS;
 
-/// Variants this module implements.
+/// Variants this module supports on this kernel and arch. lazy-tlb-sync
+/// serializes for SYNC_CORE users, so it needs the arch's SYNC_CORE;
+/// mm-cid-mb orders the mm_cid switch, which exists with SCHED_MM_CID only.
 pub(crate) const SUPPORTED_VARIANTS: u32 = Variant::Intree.bit()
     | Variant::IdleFilter.bit()
-    | Variant::LazyTlbSync.bit()
-    | Variant::MmCidMb.bit();
+    | if HAS_SYNC_CORE {
+        Variant::LazyTlbSync.bit()
+    } else {
+        0
+    }
+    | if cfg!(CONFIG_SCHED_MM_CID) {
+        Variant::MmCidMb.bit()
+    } else {
+        0
+    };
 
 kernel::sync::global_lock! {
     // SAFETY: initialized by `init()`, from the module initializer, before
@@ -110,6 +120,9 @@ pub(crate) fn init() {
 /// Runs one membarrier command and returns what `membarrier(2)` returns.
 pub(crate) fn run(c: &Cmd) -> Result<isize> {
     let variant = Variant::try_from(c.variant)?;
+    if SUPPORTED_VARIANTS & variant.bit() == 0 {
+        return Err(EOPNOTSUPP);
+    }
     let policy = Policy::of(variant)?;
 
     // Only PRIVATE_EXPEDITED_RSEQ takes a flag, and only FLAG_CPU.

@@ -41,9 +41,12 @@ const TABLE_SIZE: usize = 64;
 ///
 /// Every non-null slot holds an mm on which this table owns one
 /// `mmgrab()` reference, so a pointer in it is never reused for another mm
-/// while it is there. The hooks only compare pointers with it.
+/// while it is there. The hooks only compare pointers with it. Slots from
+/// `used` on are null, so the hooks, which run on every context switch,
+/// scan only as many slots as have ever been taken.
 struct MmTable {
     slots: [Atomic<*mut bindings::mm_struct>; TABLE_SIZE],
+    used: Atomic<usize>,
 }
 
 // SAFETY: the slots are atomics; the pointers are only compared, except
@@ -54,35 +57,42 @@ impl MmTable {
     const fn new() -> Self {
         Self {
             slots: [const { Atomic::new(ptr::null_mut()) }; TABLE_SIZE],
+            used: Atomic::new(0),
         }
     }
 
     /// Whether `mm` is registered. Callable from any context.
     fn contains(&self, mm: *mut bindings::mm_struct) -> bool {
-        !mm.is_null() && self.slots.iter().any(|s| s.load(Acquire) == mm)
+        // Pairs with the `Release` in `insert()`: a slot below `used` is
+        // read after the store that filled it.
+        let used = self.used.load(Acquire).min(TABLE_SIZE);
+        !mm.is_null() && self.slots[..used].iter().any(|s| s.load(Acquire) == mm)
     }
 
     /// Registers `mm`, the caller's live mm, once.
     ///
-    /// Slots of mms whose address space is gone are reclaimed first.
+    /// Slots of mms whose address space is gone are reclaimed first. The
+    /// caller holds `ATTACH_MUTEX`, which serializes inserts.
     fn insert(&self, mm: *mut bindings::mm_struct) -> Result {
         self.reclaim();
         if self.contains(mm) {
             return Ok(());
         }
-        for slot in &self.slots {
-            if slot.load(Relaxed).is_null() {
-                // SAFETY: `mm` is the caller's mm, alive while it runs.
-                unsafe { bindings::mmgrab(mm) };
-                // INVARIANT: the reference taken above goes with the slot.
-                if slot.cmpxchg(ptr::null_mut(), mm, Release).is_ok() {
-                    return Ok(());
-                }
-                // SAFETY: the slot was taken meanwhile; drop our reference.
-                unsafe { bindings::mmdrop(mm) };
-            }
+        let i = self
+            .slots
+            .iter()
+            .position(|s| s.load(Relaxed).is_null())
+            .ok_or(ENOMEM)?;
+        // SAFETY: `mm` is the caller's mm, alive while it runs.
+        unsafe { bindings::mmgrab(mm) };
+        // INVARIANT: the reference taken above goes with the slot; inserts
+        // are serialized and the hooks never fill slots, so it is still
+        // free.
+        self.slots[i].store(mm, Release);
+        if i >= self.used.load(Relaxed) {
+            self.used.store(i + 1, Release);
         }
-        Err(ENOMEM)
+        Ok(())
     }
 
     /// Forgets mms whose last user is gone (the process exited).
@@ -112,6 +122,7 @@ impl MmTable {
                 unsafe { bindings::mmdrop(mm) };
             }
         }
+        self.used.store(0, Relaxed);
     }
 }
 
@@ -145,9 +156,8 @@ pub(crate) fn register(variant: Variant, mm: *mut bindings::mm_struct) -> Result
         Variant::MmCidMb => &MM_CID_MB,
         Variant::Intree | Variant::IdleFilter => return Ok(()),
     };
-    table.insert(mm)?;
-
     let _guard = ATTACH_MUTEX.lock();
+    table.insert(mm)?;
     if !ATTACHED.load(Relaxed) {
         // SAFETY: `HOOKS` is static, so it outlives the registration,
         // which `detach()` ends before the module text goes away.

@@ -35,6 +35,8 @@ struct Counters {
     hook_barriers: Atomic<u64>,
     skipped: [Atomic<u64>; NR_SKIPS],
     ipis_per_cpu: [Atomic<u64>; MAX_CPUS],
+    hooks_per_cpu: [Atomic<u64>; MAX_CPUS],
+    hook_barriers_per_cpu: [Atomic<u64>; MAX_CPUS],
 }
 
 impl Counters {
@@ -48,6 +50,8 @@ impl Counters {
             hook_barriers: Atomic::new(0),
             skipped: [const { Atomic::new(0) }; NR_SKIPS],
             ipis_per_cpu: [const { Atomic::new(0) }; MAX_CPUS],
+            hooks_per_cpu: [const { Atomic::new(0) }; MAX_CPUS],
+            hook_barriers_per_cpu: [const { Atomic::new(0) }; MAX_CPUS],
         }
     }
 
@@ -58,7 +62,13 @@ impl Counters {
         self.hooks.store(0, Relaxed);
         self.serialized.store(0, Relaxed);
         self.hook_barriers.store(0, Relaxed);
-        for c in self.skipped.iter().chain(self.ipis_per_cpu.iter()) {
+        for c in self
+            .skipped
+            .iter()
+            .chain(self.ipis_per_cpu.iter())
+            .chain(self.hooks_per_cpu.iter())
+            .chain(self.hook_barriers_per_cpu.iter())
+        {
             c.store(0, Relaxed);
         }
     }
@@ -95,9 +105,21 @@ pub(crate) fn handler_ran(variant: Variant, cpu: CpuId, sender: CpuId) {
     }
 }
 
-/// Counts one invocation of a scheduler hook of `variant`.
+/// Adds one to `total` and to the entry of the CPU we run on in `per_cpu`.
+///
+/// Called from the scheduler hooks, which run with preemption disabled.
+fn count_here(total: &Atomic<u64>, per_cpu: &[Atomic<u64>; MAX_CPUS]) {
+    total.add(1, Relaxed);
+    if let Some(c) = per_cpu.get(CpuId::current().as_u32() as usize) {
+        c.add(1, Relaxed);
+    }
+}
+
+/// Counts one invocation of a scheduler hook of `variant` on this CPU.
 pub(crate) fn hook(variant: Variant) {
-    of(variant).hooks.add(1, Relaxed);
+    let c = of(variant);
+
+    count_here(&c.hooks, &c.hooks_per_cpu);
 }
 
 /// Counts one run of the arch's core serialization in a SYNC_CORE IPI
@@ -109,7 +131,9 @@ pub(crate) fn serialized(variant: Variant) {
 /// Counts one barrier or core serialization run by a scheduler hook of
 /// `variant` for a registered mm.
 pub(crate) fn hook_barrier(variant: Variant) {
-    of(variant).hook_barriers.add(1, Relaxed);
+    let c = of(variant);
+
+    count_here(&c.hook_barriers, &c.hook_barriers_per_cpu);
 }
 
 /// Zeroes the counters of every variant.
@@ -136,6 +160,16 @@ pub(crate) fn snapshot(variant: Variant, out: &mut uapi::Stats) {
     for (o, c) in out.ipis_per_cpu.iter_mut().zip(c.ipis_per_cpu.iter()) {
         *o = c.load(Relaxed);
     }
+    for (o, c) in out.hooks_per_cpu.iter_mut().zip(c.hooks_per_cpu.iter()) {
+        *o = c.load(Relaxed);
+    }
+    for (o, c) in out
+        .hook_barriers_per_cpu
+        .iter_mut()
+        .zip(c.hook_barriers_per_cpu.iter())
+    {
+        *o = c.load(Relaxed);
+    }
 }
 
 /// The debugfs view of all counters: `membarrier_alt/stats`.
@@ -159,11 +193,17 @@ impl fmt::Debug for DebugfsView {
                 let n = c.skipped[why as usize].load(Relaxed);
                 writeln!(f, "  skipped_{} {}", why.name(), n)?;
             }
-            write!(f, "  ipis_per_cpu")?;
-            for per_cpu in &c.ipis_per_cpu[..nr_cpus] {
-                write!(f, " {}", per_cpu.load(Relaxed))?;
+            for (name, per_cpu) in [
+                ("ipis_per_cpu", &c.ipis_per_cpu),
+                ("hooks_per_cpu", &c.hooks_per_cpu),
+                ("hook_barriers_per_cpu", &c.hook_barriers_per_cpu),
+            ] {
+                write!(f, "  {name}")?;
+                for n in &per_cpu[..nr_cpus] {
+                    write!(f, " {}", n.load(Relaxed))?;
+                }
+                writeln!(f)?;
             }
-            writeln!(f)?;
         }
         Ok(())
     }

@@ -25,7 +25,7 @@ use kernel::{
 };
 
 /// `MEMBARRIER_ALT_ABI_VERSION`.
-pub(crate) const ABI_VERSION: u32 = 2;
+pub(crate) const ABI_VERSION: u32 = 3;
 
 /// `MEMBARRIER_ALT_IOC_MAGIC`.
 const IOC_MAGIC: u32 = 0xB9;
@@ -219,6 +219,10 @@ pub(crate) struct Stats {
     pub(crate) skipped: [u64; NR_SKIPS],
     /// `ipis` by receiving CPU.
     pub(crate) ipis_per_cpu: [u64; MAX_CPUS],
+    /// `hooks` by the CPU the hook ran on.
+    pub(crate) hooks_per_cpu: [u64; MAX_CPUS],
+    /// `hook_barriers` by the CPU the hook ran on.
+    pub(crate) hook_barriers_per_cpu: [u64; MAX_CPUS],
 }
 
 impl Stats {
@@ -235,12 +239,14 @@ impl Stats {
             hook_barriers: 0,
             skipped: [0; NR_SKIPS],
             ipis_per_cpu: [0; MAX_CPUS],
+            hooks_per_cpu: [0; MAX_CPUS],
+            hook_barriers_per_cpu: [0; MAX_CPUS],
         }
     }
 }
 
 const _: () = {
-    assert!(size_of::<Stats>() == 8 + 6 * 8 + NR_SKIPS * 8 + MAX_CPUS * 8);
+    assert!(size_of::<Stats>() == 8 + 6 * 8 + NR_SKIPS * 8 + 3 * MAX_CPUS * 8);
     assert!(offset_of!(Stats, variant) == 0);
     assert!(offset_of!(Stats, nr_cpu_ids) == 4);
     assert!(offset_of!(Stats, calls) == 8);
@@ -251,6 +257,8 @@ const _: () = {
     assert!(offset_of!(Stats, hook_barriers) == 48);
     assert!(offset_of!(Stats, skipped) == 56);
     assert!(offset_of!(Stats, ipis_per_cpu) == 56 + NR_SKIPS * 8);
+    assert!(offset_of!(Stats, hooks_per_cpu) == 56 + NR_SKIPS * 8 + MAX_CPUS * 8);
+    assert!(offset_of!(Stats, hook_barriers_per_cpu) == 56 + NR_SKIPS * 8 + 2 * MAX_CPUS * 8);
 };
 
 // SAFETY: `Stats` is `repr(C)`, made of integers and integer arrays, and has

@@ -15,7 +15,7 @@
 #define MEMBARRIER_ALT_DEVICE		"/dev/membarrier_alt"
 
 /* Bumped on any incompatible change of the structures below. */
-#define MEMBARRIER_ALT_ABI_VERSION	2
+#define MEMBARRIER_ALT_ABI_VERSION	3
 
 /*
  * enum membarrier_alt_variant - how the targets of an expedited command are
@@ -32,6 +32,13 @@
  * any MEMBARRIER_CMD_REGISTER_* command issued with that variant (the
  * kernel's own registration, shared with membarrier(2), happens as well).
  * Their commands target as intree does.
+ *
+ * A variant may be known but unsupported by this kernel and arch (for
+ * lazy-tlb-sync, an arch without ARCH_HAS_MEMBARRIER_SYNC_CORE; for
+ * mm-cid-mb, a kernel without SCHED_MM_CID): every command with it, QUERY
+ * included, fails with EOPNOTSUPP.  So MEMBARRIER_CMD_QUERY issued with a
+ * variant answers both questions: which commands, and whether the variant
+ * is usable here.  An unknown variant fails with EINVAL.
  */
 enum membarrier_alt_variant {
 	MEMBARRIER_ALT_VARIANT_INTREE		= 0,
@@ -45,7 +52,7 @@ enum membarrier_alt_variant {
  * struct membarrier_alt_version - answer of MEMBARRIER_ALT_IOC_VERSION
  * @abi_version: MEMBARRIER_ALT_ABI_VERSION of the loaded module.
  * @variants:    bitmask of (1 << enum membarrier_alt_variant) the module
- *               implements.
+ *               supports on this kernel and arch.
  */
 struct membarrier_alt_version {
 	__u32 abi_version;
@@ -113,6 +120,8 @@ enum membarrier_alt_skip {
  *		@serialized, so that the two sources stay apart.
  * @skipped:	CPUs not interrupted, by enum membarrier_alt_skip.
  * @ipis_per_cpu: @ipis by receiving CPU.
+ * @hooks_per_cpu: @hooks by the CPU the hook ran on.
+ * @hook_barriers_per_cpu: @hook_barriers by the CPU the hook ran on.
  */
 struct membarrier_alt_stats {
 	__u32 variant;
@@ -125,6 +134,8 @@ struct membarrier_alt_stats {
 	__u64 hook_barriers;
 	__u64 skipped[MEMBARRIER_ALT_SKIP_NR];
 	__u64 ipis_per_cpu[MEMBARRIER_ALT_MAX_CPUS];
+	__u64 hooks_per_cpu[MEMBARRIER_ALT_MAX_CPUS];
+	__u64 hook_barriers_per_cpu[MEMBARRIER_ALT_MAX_CPUS];
 };
 
 #define MEMBARRIER_ALT_IOC_MAGIC	0xB9
