@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include "membarrier_alt_litmus.h"
 #include "membarrier_alt_util.h"
 #include "kselftest_harness.h"
 
@@ -322,8 +323,11 @@ TEST(lazy_tlb_sync_serializes_registered_mms_only)
 			       issued.serialized);
 			/* The round trip went through the hook... */
 			EXPECT_LE(1, hook.hooks);
-			/* ...which serialized iff the mm was registered. */
+			/* ...which serialized iff the mm was registered... */
 			EXPECT_EQ(reg, hook.hook_barriers > 0);
+			/* ...on CPU1, where the lazy mm became ours again. */
+			EXPECT_LE(1, hook.hooks_per_cpu[1]);
+			EXPECT_EQ(reg, hook.hook_barriers_per_cpu[1] > 0);
 			EXPECT_LE(hook.hook_barriers, hook.hooks);
 			/* The concurrent SYNC_CORE ran its handlers. */
 			EXPECT_LT(0, issued.calls);
@@ -387,6 +391,8 @@ TEST(mm_cid_mb_barriers_registered_mms_only)
 	/* Two threads yielding 1000 times each on one CPU switch >= 1000 times. */
 	EXPECT_LE(1000, st.hook_barriers);
 	EXPECT_LE(st.hook_barriers, st.hooks);
+	/* The yielders are pinned to CPU1: that is where the barriers ran. */
+	EXPECT_LE(1000, st.hook_barriers_per_cpu[1]);
 
 	ASSERT_EQ(0, alt_stats_reset(fd));
 	ASSERT_EQ(0, switch_round(fd, MEMBARRIER_ALT_VARIANT_INTREE));
@@ -398,49 +404,9 @@ TEST(mm_cid_mb_barriers_registered_mms_only)
 	close(fd);
 }
 
-/* Mirror of struct sb_litmus in kthreads/membarrier_alt_kthreads.c. */
-struct sb_litmus {
-	unsigned int go, x, y, r1, done;
-};
-
 static struct sb_litmus sb;
 
 #define SB_ITERATIONS	3000
-
-/*
- * The user side of store buffering against the kthread_use_mm() writer:
- * y = 1; membarrier (or, for the control, only a compiler barrier);
- * r2 = x.  Returns how many iterations saw r1 == 0 && r2 == 0.
- */
-static int sb_run(int fd, int variant, unsigned int *first)
-{
-	unsigned int i, r1, r2;
-	int forbidden = 0;
-
-	for (i = *first; i < *first + SB_ITERATIONS; i++) {
-		__atomic_store_n(&sb.x, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&sb.y, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&sb.go, i, __ATOMIC_SEQ_CST);
-
-		__atomic_store_n(&sb.y, 1, __ATOMIC_RELAXED);
-		if (variant >= 0) {
-			if (alt_membarrier(fd, MEMBARRIER_CMD_PRIVATE_EXPEDITED,
-					   0, -1, variant))
-				return -1;
-		} else {
-			__asm__ __volatile__("" ::: "memory");
-		}
-		r2 = __atomic_load_n(&sb.x, __ATOMIC_RELAXED);
-
-		while (__atomic_load_n(&sb.done, __ATOMIC_ACQUIRE) != i)
-			;
-		r1 = __atomic_load_n(&sb.r1, __ATOMIC_RELAXED);
-		if (!r1 && !r2)
-			forbidden++;
-	}
-	*first = i;
-	return forbidden;
-}
 
 TEST(sb_litmus_kthread_use_mm)
 {
@@ -457,9 +423,11 @@ TEST(sb_litmus_kthread_use_mm)
 	snprintf(cmd, sizeof(cmd), "litmus 2 %lx", (unsigned long)&sb);
 	ASSERT_EQ(0, ctl(cmd));
 
-	n_control = sb_run(fd, -1, &next);
-	n_intree = sb_run(fd, MEMBARRIER_ALT_VARIANT_INTREE, &next);
-	n_idle = sb_run(fd, MEMBARRIER_ALT_VARIANT_IDLE_FILTER, &next);
+	n_control = sb_run(&sb, fd, SB_NONE, &next, SB_ITERATIONS);
+	n_intree = sb_run(&sb, fd, MEMBARRIER_ALT_VARIANT_INTREE, &next,
+			  SB_ITERATIONS);
+	n_idle = sb_run(&sb, fd, MEMBARRIER_ALT_VARIANT_IDLE_FILTER, &next,
+			SB_ITERATIONS);
 	ASSERT_EQ(0, ctl("stop"));
 	close(fd);
 

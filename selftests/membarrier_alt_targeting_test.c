@@ -286,35 +286,6 @@ TEST_F(layout, global_expedited)
 }
 
 /*
- * IPIs CPU @cpu received, from /proc/interrupts: the function-call line
- * (x86 CAL, arm64 IPI1), or on powerpc, whose XIVE counts every IPI on one
- * line, that line: an upper bound.  -1 if there is neither.
- */
-static long long fcall_ipis(int cpu)
-{
-	char line[4096];
-	long long n = -1;
-	FILE *f = fopen("/proc/interrupts", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strchr(line, ':');
-		int i;
-
-		if (!p || (!strstr(line, "Function call interrupts") &&
-			   !strstr(line, "XIVE-IPI")))
-			continue;
-		p++;
-		for (i = 0; i <= cpu; i++)
-			n = strtoll(p, &p, 10);
-		break;
-	}
-	fclose(f);
-	return n;
-}
-
-/*
  * A thread of a process registered for GLOBAL_EXPEDITED, started after the
  * registration on a CPU whose idle task still holds the process's mm
  * lazily from before it.  Registration updates rq->membarrier_state only
@@ -358,11 +329,11 @@ TEST(global_expedited_lazily_held_cpu_matches_syscall)
 	ASSERT_EQ(0, alt_stats(fd, MEMBARRIER_ALT_VARIANT_INTREE, &st));
 	log_stats(_metadata, &st);
 
-	before = fcall_ipis(CPU_OURS);
+	before = proc_fcall_ipis(CPU_OURS);
 	for (i = 0; i < CALLS; i++)
 		ASSERT_EQ(0, sys_membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED,
 					    0, 0));
-	after = fcall_ipis(CPU_OURS);
+	after = proc_fcall_ipis(CPU_OURS);
 
 	atomic_store(&stop, 1);
 	pthread_join(t, NULL);

@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -166,6 +167,41 @@ static inline int fair_server_off(int cpu, unsigned long long *saved)
 static inline int fair_server_restore(int cpu, unsigned long long saved)
 {
 	return fair_server_runtime(cpu, NULL, &saved);
+}
+
+/*
+ * Function-call IPIs CPU @cpu received, from /proc/interrupts: the arch's
+ * "Function call interrupts" line (x86 CAL, arm64 IPI1), or on powerpc,
+ * whose XIVE counts every IPI on one line, that line: an upper bound.
+ * With @cpu < 0, the sum over all CPUs.  -1 if there is neither line.
+ */
+static inline long long proc_fcall_ipis(int cpu)
+{
+	long long n = -1, sum = 0;
+	char line[4096];
+	FILE *f = fopen("/proc/interrupts", "r");
+	int ncpu = sysconf(_SC_NPROCESSORS_CONF);
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':');
+		int i;
+
+		if (!p || (!strstr(line, "Function call interrupts") &&
+			   !strstr(line, "XIVE-IPI")))
+			continue;
+		p++;
+		for (i = 0; i < ncpu && (cpu < 0 || i <= cpu); i++) {
+			n = strtoll(p, &p, 10);
+			sum += n;
+		}
+		if (cpu < 0)
+			n = sum;
+		break;
+	}
+	fclose(f);
+	return n;
 }
 
 #endif /* MEMBARRIER_ALT_UTIL_H */
