@@ -19,6 +19,7 @@ help: ## List the targets
 		$(MAKEFILE_LIST)
 	@echo
 	@echo "Variables: ARCHES='$(ARCHES)', RUN='<cmd>' for 'make vm' (first arch),"
+	@echo "           ARCH=<arch> ROUNDS=$(ROUNDS) CALLS=$(CALLS) ITERATIONS=$(ITERATIONS) for 'make ab',"
 	@echo "           CLIPPY=1 for 'make module', MBA_CACHE=<dir> for builds."
 
 deps: ## Install the toolchain (apt, rust-src, bindgen, QEMU, virtme-ng)
@@ -36,6 +37,17 @@ selftests: deps ## Build the kselftests for $(ARCHES)
 check: deps ## Run the kselftests in guests for $(ARCHES); prints N passed, N failed
 	scripts/check.sh $(ARCHES)
 
+# `make ab ARCH=arm64`: ARCH names the guest here, as in ARCHES.  The
+# scripts pass the kernel's own ARCH to kbuild explicitly.
+AB_ARCH := $(or $(ARCH),x86_64)
+ROUNDS ?= 3
+CALLS ?= 2000
+ITERATIONS ?= 3000
+
+ab: deps ## A/B against in-tree membarrier in one guest (ARCH=, default x86_64) -> results/
+	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u ARCH \
+		scripts/ab.sh $(AB_ARCH) $(ROUNDS) $(CALLS) $(ITERATIONS)
+
 # RUN reaches the guest unexpanded by make, so RUN='echo $(uname -r)' works.
 export MBA_RUN := $(value RUN)
 
@@ -49,4 +61,4 @@ clean: ## Remove out/ (module and selftest objects); the cache stays
 	rm -rf out
 	rm -f rust/.*.cmd rust/*.o rust/*.ko rust/*.mod* .*.cmd Module.symvers modules.order
 
-.PHONY: help deps kernel module selftests check vm lint clean
+.PHONY: help deps kernel module selftests check ab vm lint clean

@@ -13,6 +13,8 @@ if ! insmod "$ko"; then
 	dmesg | tail -20 >&2
 	exit 125
 fi
+# Scripts run in the guest may unload and reload the module.
+export MBA_KO="$ko"
 # The initramfs guests have busybox sh, not bash.
 shell=${MBA_SHELL:-bash}
 if [ -z "$cmd" ]; then

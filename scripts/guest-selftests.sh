@@ -23,20 +23,7 @@ result() {	# result NAME CMD...
 	fi
 }
 
-# Reports of this kind in dmesg fail the run, whoever caused them.  Lockdep
-# reports all start with "WARNING:" or "BUG:"; the lockdep boot banner
-# (MAX_LOCKDEP_*) is not a report.
-DMESG_BAD='WARNING:|BUG:|Oops|Call Trace:|general protection fault|kernel BUG|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|INFO: task .* blocked|rcu: INFO: .* stall|Kernel panic'
-
-dmesg_clean() {
-	local bad
-	bad=$(dmesg | grep -E "$DMESG_BAD" || true)
-	if [ -n "$bad" ]; then
-		echo "# dmesg reports:"
-		dmesg | grep -E -A20 "$DMESG_BAD" | head -120 | sed 's/^/#   /'
-		return 1
-	fi
-}
+. "$(dirname "$0")/guest-lib.sh"
 
 module_loaded() {
 	[ -d /sys/module/membarrier_alt ] && [ -c /dev/membarrier_alt ]

@@ -1,0 +1,67 @@
+#!/bin/bash
+# Runs inside the guest for `make ab`, with the module loaded by
+# guest-init.sh: the benchmark phases of membarrier_alt_bench, framed by
+# "# MBA-AB-BEGIN" and "# MBA-AB-END rc=N" for scripts/ab-report.py.
+# The bench's "# progress: ..." lines go to the console as they come; its
+# CSV rows are collected and printed at the end, so that the two never
+# interleave on the one console.
+#
+# The scheduler-cost phases run in rounds, each from "not loaded" to "hooks
+# attached, mm registered", so that a drift of the (emulated) machine over
+# time spreads over every phase instead of biasing one.
+#
+# usage: guest-ab.sh DIR [ROUNDS [CALLS [ITERATIONS]]]
+set -euo pipefail
+
+dir=${1:?usage: guest-ab.sh DIR [ROUNDS [CALLS [ITERATIONS]]]}
+rounds=${2:-3}
+calls=${3:-2000}
+iterations=${4:-3000}
+bench="$dir/membarrier_alt_bench"
+. "$(dirname "$0")/guest-lib.sh"
+csv=$(mktemp)
+
+b() {
+	"$bench" "$@" >>"$csv"
+}
+
+{
+	echo "meta,kernel,$(uname -r)"
+	echo "meta,machine,$(uname -m)"
+	echo "meta,vcpus,$(nproc)"
+	echo "meta,module,$([ -n "${MBA_KO:-}" ] && echo loaded || echo none)"
+} >"$csv"
+
+r=1
+while [ "$r" -le "$rounds" ]; do
+	echo "# progress: scheduler cost, round $r of $rounds" >&2
+	if [ -n "${MBA_KO:-}" ]; then
+		rmmod membarrier_alt
+	fi
+	b pingpong not-loaded
+	if [ -n "${MBA_KO:-}" ]; then
+		insmod "$MBA_KO"
+		b pingpong loaded
+		# Attached from here to the next rmmod.
+		b attach
+		b pingpong attached-unregistered
+		b pingpong registered-lazy-tlb-sync lazy-tlb-sync
+		b pingpong registered-mm-cid-mb mm-cid-mb
+	fi
+	r=$((r + 1))
+done
+
+if [ -n "${MBA_KO:-}" ]; then
+	insmod "$dir/membarrier_alt_kthreads.ko"
+	b latency "$calls"
+	b litmus "$iterations"
+	rmmod membarrier_alt_kthreads
+fi
+
+rc=0
+dmesg_clean || rc=1
+echo
+echo "# MBA-AB-BEGIN"
+cat "$csv"
+echo "meta,dmesg_clean,$((1 - rc))"
+echo "# MBA-AB-END rc=$rc"

@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The A/B benchmark behind `make ab`: in-tree membarrier(2) against the
+ * module's variants, on one boot.  Not a test: it asserts nothing and
+ * prints CSV rows on stdout, progress lines ("# progress: ...") on stderr.
+ *
+ *   membarrier_alt_bench latency [CALLS]
+ *	latency,<scenario>,<cmd>,<impl>,<n>,<median_ns>,<p99_ns>,
+ *		<ipis_per_call>,<proc_ipis_per_call>
+ *	The caller runs on CPU0.  Scenarios for CPUs 1-3: idle; busy with
+ *	our threads; with the test kthreads (membarrier_alt_kthreads.ko:
+ *	one lazily holding our mm, one in kthread_use_mm() of it, one with
+ *	another mm); with another process; mixed.  ipis_per_call comes from
+ *	the module's counters for the variants, and from the function-call
+ *	IPI line of /proc/interrupts (all CPUs, so an upper bound) for the
+ *	syscall, which proc_ipis_per_call reports for every implementation.
+ *
+ *   membarrier_alt_bench pingpong <label> [VARIANT] [ROUNDS]
+ *	pingpong,<label>,<rep>,<rounds>,<usec_per_round_trip>
+ *	Two threads pinned to CPU1 bounce a byte over two pipes, as
+ *	`perf bench sched pipe` does.  With VARIANT, the process first
+ *	registers for it through the ioctl (a hook variant enrols its mm).
+ *
+ *   membarrier_alt_bench attach
+ *	Registers a short-lived process for both hook variants, so that the
+ *	hooks are attached while no running mm is registered.
+ *
+ *   membarrier_alt_bench litmus [ITERATIONS]
+ *	litmus,<impl>,<iterations>,<forbidden>
+ *	Store buffering against a kthread_use_mm() writer on CPU2, see
+ *	membarrier_alt_litmus.h, for no barrier, the syscall and each variant.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "membarrier_alt_litmus.h"
+#include "membarrier_alt_util.h"
+
+#define CTL		"/sys/kernel/debug/membarrier_alt_kthreads/ctl"
+#define NR_SPIN_CPUS	3	/* CPUs 1..3; the caller is on CPU0 */
+#define IMPL_SYSCALL	-1
+
+static const char *const variant_names[] = {
+	[MEMBARRIER_ALT_VARIANT_INTREE] = "intree",
+	[MEMBARRIER_ALT_VARIANT_IDLE_FILTER] = "idle-filter",
+	[MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC] = "lazy-tlb-sync",
+	[MEMBARRIER_ALT_VARIANT_MM_CID_MB] = "mm-cid-mb",
+};
+
+static const struct {
+	int cmd;
+	const char *name;
+} bench_cmds[] = {
+	{ MEMBARRIER_CMD_PRIVATE_EXPEDITED, "PRIVATE_EXPEDITED" },
+	{ MEMBARRIER_CMD_GLOBAL_EXPEDITED, "GLOBAL_EXPEDITED" },
+	{ MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, "PRIVATE_EXPEDITED_SYNC_CORE" },
+	{ MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ, "PRIVATE_EXPEDITED_RSEQ" },
+};
+
+static void die(const char *what)
+{
+	fprintf(stderr, "membarrier_alt_bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static int variant_of(const char *name)
+{
+	unsigned int v;
+
+	for (v = 0; v < ARRAY_SIZE(variant_names); v++)
+		if (!strcmp(name, variant_names[v]))
+			return v;
+	errno = EINVAL;
+	die(name);
+	return -1;
+}
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int ctl(const char *cmd)
+{
+	int fd = open(CTL, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
+		ret = -1;
+	close(fd);
+	return ret;
+}
+
+/* Busy threads of ours, one per CPU in spin_mask. */
+static atomic_int stop;
+static pthread_t spinners[NR_SPIN_CPUS + 1];
+static unsigned int target;	/* the use_mm kthread stores here */
+
+static void *spin(void *arg)
+{
+	if (pin_to_cpu((long)arg))
+		return (void *)1;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed))
+		;
+	return NULL;
+}
+
+static void spin_start(int cpu)
+{
+	errno = pthread_create(&spinners[cpu], NULL, spin, (void *)(long)cpu);
+	if (errno)
+		die("pthread_create");
+}
+
+/* Another process, spinning on the CPUs in @mask. */
+static pid_t other_start(unsigned int mask)
+{
+	pid_t pid = fork();
+	int cpu;
+
+	if (pid < 0)
+		die("fork");
+	if (pid)
+		return pid;
+	for (cpu = 1; cpu <= NR_SPIN_CPUS; cpu++)
+		if (mask & (1U << cpu))
+			spin_start(cpu);
+	pause();
+	_exit(0);
+}
+
+enum scenario { IDLE, OURS, KTHREADS, OTHER, MIXED, NR_SCENARIOS };
+
+static const char *const scenario_names[] = {
+	"idle", "own-threads", "kthreads", "other-process", "mixed",
+};
+
+struct setup {
+	pid_t other;
+	unsigned int ours;	/* CPUs with a spinner of ours */
+	int kthreads;
+};
+
+static void scenario_start(enum scenario s, struct setup *st)
+{
+	char cmd[64];
+	int cpu;
+
+	memset(st, 0, sizeof(*st));
+	atomic_store(&stop, 0);
+	switch (s) {
+	case IDLE:
+		break;
+	case OURS:
+		st->ours = 0xe;
+		break;
+	case KTHREADS:
+		/* CPU1: preempts a thread of ours, so holds our mm lazily. */
+		spin_start(1);
+		usleep(20000);
+		if (ctl("nomm 1"))
+			die("kthreads ctl (is membarrier_alt_kthreads.ko loaded?)");
+		atomic_store(&stop, 1);
+		pthread_join(spinners[1], NULL);
+		atomic_store(&stop, 0);
+		snprintf(cmd, sizeof(cmd), "use_mm 2 %lx",
+			 (unsigned long)&target);
+		if (ctl(cmd) || ctl("nomm 3"))
+			die("kthreads ctl");
+		st->kthreads = 1;
+		break;
+	case OTHER:
+		st->other = other_start(0xe);
+		break;
+	case MIXED:
+		st->ours = 0x2;
+		snprintf(cmd, sizeof(cmd), "use_mm 2 %lx",
+			 (unsigned long)&target);
+		if (ctl(cmd))
+			die("kthreads ctl");
+		st->kthreads = 1;
+		st->other = other_start(0x8);
+		break;
+	default:
+		break;
+	}
+	for (cpu = 1; cpu <= NR_SPIN_CPUS; cpu++)
+		if (st->ours & (1U << cpu))
+			spin_start(cpu);
+	usleep(50000);
+}
+
+static void scenario_stop(struct setup *st)
+{
+	int cpu;
+
+	atomic_store(&stop, 1);
+	for (cpu = 1; cpu <= NR_SPIN_CPUS; cpu++)
+		if (st->ours & (1U << cpu))
+			pthread_join(spinners[cpu], NULL);
+	if (st->kthreads && ctl("stop"))
+		die("kthreads ctl stop");
+	if (st->other > 0) {
+		kill(st->other, SIGKILL);
+		waitpid(st->other, NULL, 0);
+	}
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * A cell makes up to CALLS calls, but stops after CELL_BUDGET_NS once it
+ * has MIN_CALLS: with busy vCPUs under TCG one call can take milliseconds.
+ */
+#define MIN_CALLS	200
+#define CELL_BUDGET_NS	1500000000LL
+
+static void latency_cell(int fd, const char *scenario, int ci, int impl,
+			 long long *t, int n)
+{
+	struct membarrier_alt_stats st;
+	long long before, after, t0, deadline;
+	double ipis, proc_ipis;
+	int i, ret;
+
+	for (i = 0; i < n / 20; i++)	/* warm up */
+		ret = impl == IMPL_SYSCALL ?
+			sys_membarrier(bench_cmds[ci].cmd, 0, 0) :
+			alt_membarrier(fd, bench_cmds[ci].cmd, 0, -1, impl);
+	if (alt_stats_reset(fd))
+		die("stats reset");
+	before = proc_fcall_ipis(-1);
+	deadline = now_ns() + CELL_BUDGET_NS;
+	for (i = 0; i < n; i++) {
+		if (i >= MIN_CALLS && now_ns() > deadline)
+			break;
+		t0 = now_ns();
+		ret = impl == IMPL_SYSCALL ?
+			sys_membarrier(bench_cmds[ci].cmd, 0, 0) :
+			alt_membarrier(fd, bench_cmds[ci].cmd, 0, -1, impl);
+		t[i] = now_ns() - t0;
+		if (ret)
+			die(bench_cmds[ci].name);
+	}
+	n = i;
+	after = proc_fcall_ipis(-1);
+	proc_ipis = (double)(after - before) / n;
+	if (impl == IMPL_SYSCALL) {
+		ipis = proc_ipis;
+	} else {
+		if (alt_stats(fd, impl, &st))
+			die("stats");
+		ipis = (double)st.ipis / n;
+	}
+	qsort(t, n, sizeof(*t), cmp_ll);
+	printf("latency,%s,%s,%s,%d,%lld,%lld,%.3f,%.3f\n", scenario,
+	       bench_cmds[ci].name,
+	       impl == IMPL_SYSCALL ? "syscall" : variant_names[impl], n,
+	       t[n / 2], t[n * 99 / 100], ipis, proc_ipis);
+	fflush(stdout);
+}
+
+static void run_latency(int fd, int n)
+{
+	int total = NR_SCENARIOS * ARRAY_SIZE(bench_cmds) *
+		    (MEMBARRIER_ALT_VARIANT_NR + 1);
+	long long *t = calloc(n, sizeof(*t));
+	enum scenario s;
+	int ci, impl, cell = 0;
+	struct setup st;
+
+	if (!t)
+		die("calloc");
+	if (pin_to_cpu(0) || sys_register_all())
+		die("pin/register");
+	/* Enrol our mm for both hook variants too. */
+	if (alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+			   0, 0, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC) ||
+	    alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+			   0, 0, MEMBARRIER_ALT_VARIANT_MM_CID_MB))
+		die("register hook variants");
+	for (s = 0; s < NR_SCENARIOS; s++) {
+		scenario_start(s, &st);
+		for (ci = 0; ci < (int)ARRAY_SIZE(bench_cmds); ci++) {
+			for (impl = IMPL_SYSCALL; impl < MEMBARRIER_ALT_VARIANT_NR;
+			     impl++) {
+				fprintf(stderr, "# progress: latency %d/%d %s %s %s\n",
+					++cell, total, scenario_names[s],
+					bench_cmds[ci].name,
+					impl < 0 ? "syscall" : variant_names[impl]);
+				latency_cell(fd, scenario_names[s], ci, impl, t, n);
+			}
+		}
+		scenario_stop(&st);
+	}
+	free(t);
+}
+
+static int pp_fds[2][2];
+static int pp_rounds;
+
+static void *pong(void *arg)
+{
+	char c;
+	int i;
+
+	if (pin_to_cpu(1))
+		return (void *)1;
+	for (i = 0; i < pp_rounds; i++)
+		if (read(pp_fds[0][0], &c, 1) != 1 ||
+		    write(pp_fds[1][1], &c, 1) != 1)
+			return (void *)1;
+	return NULL;
+}
+
+#define PP_REPS	5
+
+static void run_pingpong(const char *label, const char *variant, int rounds)
+{
+	pthread_t t;
+	char c = 0;
+	int rep, i;
+
+	if (variant) {
+		int fd = alt_open();
+
+		if (fd < 0 ||
+		    alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+				   0, 0, variant_of(variant)) ||
+		    alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+				   0, 0, variant_of(variant)))
+			die("register");
+		close(fd);
+	}
+	if (pin_to_cpu(1))
+		die("pin");
+	pp_rounds = rounds;
+	for (rep = 0; rep < PP_REPS; rep++) {
+		long long t0;
+
+		fprintf(stderr, "# progress: pingpong %s %d/%d\n", label,
+			rep + 1, PP_REPS);
+		if (pipe(pp_fds[0]) || pipe(pp_fds[1]))
+			die("pipe");
+		errno = pthread_create(&t, NULL, pong, NULL);
+		if (errno)
+			die("pthread_create");
+		t0 = now_ns();
+		for (i = 0; i < rounds; i++)
+			if (write(pp_fds[0][1], &c, 1) != 1 ||
+			    read(pp_fds[1][0], &c, 1) != 1)
+				die("ping");
+		t0 = now_ns() - t0;
+		pthread_join(t, NULL);
+		for (i = 0; i < 4; i++)
+			close(pp_fds[i / 2][i % 2]);
+		printf("pingpong,%s,%d,%d,%.3f\n", label, rep, rounds,
+		       t0 / 1000.0 / rounds);
+		fflush(stdout);
+	}
+}
+
+static void run_attach(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		int fd = alt_open();
+
+		if (fd < 0 ||
+		    alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+				   0, 0, MEMBARRIER_ALT_VARIANT_MM_CID_MB) ||
+		    alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+				   0, 0, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC))
+			_exit(1);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		die("attach");
+}
+
+static struct sb_litmus sb;
+
+static void run_litmus(int fd, unsigned int iterations)
+{
+	static const int impls[] = {
+		SB_NONE, SB_SYSCALL,
+		MEMBARRIER_ALT_VARIANT_INTREE,
+		MEMBARRIER_ALT_VARIANT_IDLE_FILTER,
+		MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC,
+		MEMBARRIER_ALT_VARIANT_MM_CID_MB,
+	};
+	unsigned int next = 1, i;
+	char cmd[64];
+	int n;
+
+	if (pin_to_cpu(0) || sys_register_all())
+		die("pin/register");
+	snprintf(cmd, sizeof(cmd), "litmus 2 %lx", (unsigned long)&sb);
+	if (ctl(cmd))
+		die("kthreads ctl");
+	for (i = 0; i < ARRAY_SIZE(impls); i++) {
+		int impl = impls[i];
+		const char *name = impl == SB_NONE ? "none" :
+				   impl == SB_SYSCALL ? "syscall" :
+				   variant_names[impl];
+
+		fprintf(stderr, "# progress: litmus %s\n", name);
+		n = sb_run(&sb, fd, impl, &next, iterations);
+		if (n < 0)
+			die(name);
+		printf("litmus,%s,%u,%d\n", name, iterations, n);
+		fflush(stdout);
+	}
+	if (ctl("stop"))
+		die("kthreads ctl stop");
+}
+
+int main(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+	int fd;
+
+	if (!strcmp(what, "pingpong") && argc > 2) {
+		run_pingpong(argv[2], argc > 3 ? argv[3] : NULL,
+			     argc > 4 ? atoi(argv[4]) : 20000);
+		return 0;
+	}
+	if (!strcmp(what, "attach")) {
+		run_attach();
+		return 0;
+	}
+	fd = alt_open();
+	if (fd < 0)
+		die(MEMBARRIER_ALT_DEVICE);
+	if (!strcmp(what, "latency")) {
+		run_latency(fd, argc > 2 ? atoi(argv[2]) : 2000);
+	} else if (!strcmp(what, "litmus")) {
+		run_litmus(fd, argc > 2 ? atoi(argv[2]) : 3000);
+	} else {
+		fprintf(stderr,
+			"usage: %s latency [CALLS]\n"
+			"       %s pingpong LABEL [VARIANT] [ROUNDS]\n"
+			"       %s attach\n"
+			"       %s litmus [ITERATIONS]\n",
+			argv[0], argv[0], argv[0], argv[0]);
+		return 2;
+	}
+	close(fd);
+	return 0;
+}
