@@ -16,8 +16,8 @@ set -euo pipefail
 arch=${1:?usage: initramfs.sh ARCH [CMD]}
 cmd=${2-}
 case "$arch" in
-arm64) debarch=arm64 ;;
-ppc64le) debarch=ppc64el ;;
+arm64) debarch=arm64 gnu=aarch64-linux-gnu ;;
+ppc64le) debarch=ppc64el gnu=powerpc64le-linux-gnu ;;
 *) mba_die "initramfs.sh: no initramfs guest for $arch" ;;
 esac
 busybox="$MBA_CACHE/busybox/$debarch/bin/busybox"
@@ -33,8 +33,30 @@ mkdir -p "$root/bin" "$root/$MBA_ROOT/scripts" "$root/$(dirname "$ko")" \
 	"$root/$tests"
 cp "$busybox" "$root/bin/busybox"
 cp "$ko" "$root/$ko"
-cp "$tests"/* "$root/$tests/"
+cp -r "$tests"/* "$root/$tests/"
 cp "$MBA_ROOT"/scripts/guest-*.sh "$root/$MBA_ROOT/scripts/"
+
+# The LD_PRELOAD shim's test runs dynamic programs.  Give them the cross
+# glibc (libc6-<arch>-cross): each loader at its PT_INTERP path, and the
+# libraries they need in /lib, where that loader looks by default.
+add_libs() {	# add_libs ELF: its loader and libraries, recursively
+	local info interp lib sysroot=/usr/$gnu/lib
+	info=$(readelf -ldW "$1" 2>/dev/null || true)
+	interp=$(sed -n 's/.*program interpreter: \(.*\)]$/\1/p' <<<"$info")
+	if [ -n "$interp" ] && [ ! -e "$root$interp" ]; then
+		mkdir -p "$root$(dirname "$interp")"
+		cp -L "$sysroot/$(basename "$interp")" "$root$interp"
+	fi
+	for lib in $(sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' <<<"$info"); do
+		[ -e "$root/lib/$lib" ] && continue
+		cp -L "$sysroot/$lib" "$root/lib/$lib"
+		add_libs "$sysroot/$lib"
+	done
+}
+mkdir -p "$root/lib"
+while IFS= read -r -d '' f; do
+	add_libs "$f"
+done < <(find "$tests" -type f -print0)
 printf 'ko=%q\ninit=%q\ncmd=%q\n' "$ko" "$MBA_ROOT/scripts/guest-init.sh" \
 	"$cmd" >"$root/mba.env"
 
