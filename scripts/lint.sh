@@ -32,7 +32,7 @@ for p in "$MBA_ROOT"/patches/*.patch; do
 		--ignore FILE_PATH_CHANGES "$p")
 done
 (cd "$src" && perl scripts/checkpatch.pl --no-tree -q -f \
-	"$MBA_ROOT"/selftests/*.c "$MBA_ROOT"/selftests/kthreads/*.c \
+	"$MBA_ROOT"/selftests/*.[ch] "$MBA_ROOT"/selftests/kthreads/*.c \
 	"$MBA_ROOT"/selftests/shim/*.c \
 	"$MBA_ROOT"/include/uapi/linux/*.h)
 echo "lint: clean" >&2

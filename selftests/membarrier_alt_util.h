@@ -20,6 +20,8 @@
 #include <linux/membarrier.h>
 #include <linux/membarrier_alt.h>
 
+#include "kselftest.h"
+
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
@@ -36,7 +38,7 @@ static inline int sys_membarrier(int cmd, unsigned int flags, int cpu_id)
 }
 
 /* Every command of enum membarrier_cmd, QUERY included. */
-static const int mb_cmds[] __attribute__((unused)) = {
+static const int mb_cmds[] __maybe_unused = {
 	MEMBARRIER_CMD_QUERY,
 	MEMBARRIER_CMD_GLOBAL,
 	MEMBARRIER_CMD_GLOBAL_EXPEDITED,
@@ -51,7 +53,7 @@ static const int mb_cmds[] __attribute__((unused)) = {
 };
 
 /* The registration commands. */
-static const int mb_register_cmds[] __attribute__((unused)) = {
+static const int mb_register_cmds[] __maybe_unused = {
 	MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
 	MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
 	MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
