@@ -19,7 +19,8 @@ help: ## List the targets
 		$(MAKEFILE_LIST)
 	@echo
 	@echo "Variables: ARCHES='$(ARCHES)', RUN='<cmd>' for 'make vm' (first arch),"
-	@echo "           ARCH=<arch> ROUNDS=$(ROUNDS) CALLS=$(CALLS) ITERATIONS=$(ITERATIONS) for 'make ab',"
+	@echo "           ARCH=<arch> ROUNDS=$(ROUNDS) CALLS=$(CALLS) ITERATIONS=$(ITERATIONS)"
+	@echo "           BASELINE=1 (also boot unpatched 7.3, x86_64) for 'make ab',"
 	@echo "           CLIPPY=1 for 'make module', MBA_CACHE=<dir> for builds."
 
 deps: ## Install the toolchain (apt, rust-src, bindgen, QEMU, virtme-ng)
@@ -43,9 +44,10 @@ AB_ARCH := $(or $(ARCH),x86_64)
 ROUNDS ?= 3
 CALLS ?= 2000
 ITERATIONS ?= 3000
+BASELINE ?= 0
 
 ab: deps ## A/B against in-tree membarrier in one guest (ARCH=, default x86_64) -> results/
-	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u ARCH \
+	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u ARCH MBA_AB_BASELINE=$(BASELINE) \
 		scripts/ab.sh $(AB_ARCH) $(ROUNDS) $(CALLS) $(ITERATIONS)
 
 # RUN reaches the guest unexpanded by make, so RUN='echo $(uname -r)' works.

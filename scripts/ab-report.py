@@ -32,6 +32,7 @@ ROW = {
                           r"(\d+),(\d+),([\d.]+),([\d.-]+)$"),
     "pingpong": re.compile(r"^pingpong,([a-z-]+),(\d+),(\d+),([\d.]+)$"),
     "litmus": re.compile(r"^litmus,([a-z-]+),(\d+),(-?\d+)$"),
+    "floor": re.compile(r"^floor,([a-z-]+),(\d+),(\d+),(\d+)$"),
 }
 
 TCG_NOTE = ("Absolute times come from a TCG-emulated guest: they are not "
@@ -176,6 +177,7 @@ def main():
                     "p99_ns", "ipis_per_call", "proc_ipis_per_call"],
         "pingpong": ["label", "rep", "rounds", "usec_per_round_trip"],
         "litmus": ["impl", "iterations", "forbidden"],
+        "floor": ["call", "n", "median_ns", "p99_ns"],
     }
     for kind, head in heads.items():
         extra = sorted(host.items()) if kind == "meta" else []
@@ -254,6 +256,20 @@ def main():
                              "within" if r <= 1.10 else "OVER"])
     md.append(table(["command", "scenario", "syscall median ns",
                      "intree median ns", "ratio", "1.10x"], body))
+    floor = {name: (int(n), int(med), int(p99))
+             for name, n, med, p99 in rows["floor"]}
+    if len(floor) == 2:
+        sysc, ioc = floor["syscall-einval"], floor["ioctl-einval"]
+        md.append("")
+        md.append("The floor under these: an unknown command, rejected with "
+                  "EINVAL before any membarrier work, takes "
+                  f"{sysc[1]} ns through the syscall and {ioc[1]} ns "
+                  f"through the ioctl (medians, n={sysc[0]}). So reaching "
+                  f"the module through ioctl() costs {ioc[1] - sysc[1]} ns "
+                  "per call by itself. Subtract it from the intree column "
+                  "to compare the membarrier work alone; in the idle rows "
+                  "the command is short and this entry cost is most of "
+                  "the ratio.")
 
     pp = {}
     for label, _rep, _rounds, us in rows["pingpong"]:
@@ -291,6 +307,38 @@ def main():
               "than the 1.02x budget, and then the honest reading is 'no "
               "difference measurable here'.")
 
+    if host.get("baseline_log"):
+        brows, brc = parse(host["baseline_log"])
+        bpp = [float(r[3]) for r in brows["pingpong"] if r[0] == "not-loaded"]
+        md.append("")
+        md.append("## Patches with nothing attached against unpatched 7.3 "
+                  "(BASELINE=1)")
+        md.append("")
+        if brc != 0 or not bpp or not pp.get("not-loaded"):
+            md.append(f"The baseline run did not complete (rc={brc}).")
+        else:
+            with open(os.path.join(out, "baseline.csv"), "w",
+                      newline="") as f:
+                w = csv.writer(f)
+                w.writerow(heads["pingpong"])
+                w.writerows(brows["pingpong"])
+            pm, bm = statistics.median(pp["not-loaded"]), statistics.median(bpp)
+            md.append("The same ping-pong, module not loaded, on the patched "
+                      "kernel (this boot) and on the unpatched kernel built "
+                      "from the same config (a second boot, right after). "
+                      "Budget: at most 1.01x. Two boots: the boot-to-boot "
+                      "spread adds to the spread of the runs.")
+            md.append("")
+            md.append(table(["kernel", "runs", "median us/round trip",
+                             "min us/round trip", "ratio (median)",
+                             "ratio (min)"], [
+                ["unpatched", len(bpp), f"{bm:.2f}", f"{min(bpp):.2f}",
+                 "1.000", "1.000"],
+                ["patched", len(pp["not-loaded"]), f"{pm:.2f}",
+                 f"{min(pp['not-loaded']):.2f}", f"{pm / bm:.3f}",
+                 f"{min(pp['not-loaded']) / min(bpp):.3f}"],
+            ]))
+
     md.append("")
     md.append("## Store buffering against a kthread_use_mm() writer")
     md.append("")
@@ -307,7 +355,8 @@ def main():
     md.append("")
     md.append("## Raw data")
     md.append("")
-    md.append("`latency.csv`, `pingpong.csv`, `litmus.csv`, `meta.csv`; "
+    md.append("`latency.csv`, `floor.csv`, `pingpong.csv`, `litmus.csv`, "
+              "`meta.csv`; "
               "`plot.svg` draws the latency medians and the scheduler cost; "
               "`guest.log` is the guest's console.")
     md.append("")

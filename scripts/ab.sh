@@ -4,6 +4,10 @@
 # (report.md, CSV files, plot.svg) with scripts/ab-report.py, which also
 # prints the tables.  Shows one progress line while the guest runs.
 #
+# With MBA_AB_BASELINE=1 (make ab BASELINE=1) it also builds the unpatched
+# kernel with the same config and runs the scheduler-cost phase there, so
+# the report can set the patches with nothing attached against none.
+#
 # usage: ab.sh ARCH [ROUNDS [CALLS [ITERATIONS]]]
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -12,6 +16,11 @@ arch=${1:?usage: ab.sh ARCH [ROUNDS [CALLS [ITERATIONS]]]}
 rounds=${2:-3}
 calls=${3:-2000}
 iterations=${4:-3000}
+
+if [ "${MBA_AB_BASELINE:-0}" = 1 ] && [ "$arch" != x86_64 ]; then
+	# The initramfs guests always carry the module; no module-less boot yet.
+	mba_die "BASELINE=1 is implemented for x86_64 only"
+fi
 
 echo "=== $arch: build" >&2
 src=$("$MBA_ROOT/scripts/kernel-src.sh")
@@ -32,10 +41,26 @@ rc=${PIPESTATUS[0]}
 set -e
 echo "=== $arch: guest ran for $((SECONDS - start)) s, exit status $rc" >&2
 
+baseline=()
+if [ "${MBA_AB_BASELINE:-0}" = 1 ]; then
+	echo "=== $arch: unpatched baseline kernel (built once, then cached)" >&2
+	MBA_SERIES=none "$MBA_ROOT/scripts/kernel.sh" "$arch" >/dev/null
+	echo "=== $arch: baseline guest; log in $out/baseline.log" >&2
+	set +e
+	MBA_SERIES=none timeout -k 10 "${MBA_GUEST_TIMEOUT:-1500}" \
+		"$MBA_ROOT/scripts/guest.sh" "$arch" \
+		"\${MBA_SHELL:-bash} $MBA_ROOT/scripts/guest-ab.sh $tests $rounds" \
+		2>&1 | tee "$out/baseline.log" | "$MBA_ROOT/scripts/ab-progress.sh"
+	brc=${PIPESTATUS[0]}
+	set -e
+	[ "$brc" -eq 0 ] || rc=$brc
+	baseline=("baseline_log=$out/baseline.log")
+fi
+
 python3 "$MBA_ROOT/scripts/ab-report.py" "$raw" "$out" \
 	"arch=$arch" \
 	"series=$(basename "$src" | sed 's/.*-//')" \
 	"accel=TCG (qemu, --disable-kvm)" \
 	"host_cpus=$(nproc)" \
-	"guest_seconds=$((SECONDS - start))"
+	"guest_seconds=$((SECONDS - start))" "${baseline[@]}"
 [ "$rc" -eq 0 ] || mba_die "the guest failed (exit status $rc); see $raw"

@@ -16,7 +16,8 @@ if [ "$arch" != x86_64 ]; then
 	exec "$MBA_ROOT/scripts/guest-qemu.sh" "$arch" "$cmd"
 fi
 kdir=$("$MBA_ROOT/scripts/kernel.sh" "$arch")
-ko=$("$MBA_ROOT/scripts/module.sh" "$arch")
+ko=-	# the unpatched kernel has no module
+[ "$MBA_SERIES" = none ] || ko=$("$MBA_ROOT/scripts/module.sh" "$arch")
 
 vng_args=(
 	--run "$kdir"

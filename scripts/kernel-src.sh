@@ -14,6 +14,10 @@ shopt -s nullglob
 patches=("$MBA_ROOT"/patches/*.patch)
 series_hash=$(cat /dev/null "${patches[@]}" | sha256sum | cut -c1-12)
 tree="$MBA_CACHE/src/linux-$pkg_ver-$series_hash"
+if [ "$MBA_SERIES" = none ]; then
+	patches=()
+	tree="$MBA_CACHE/src/linux-$pkg_ver-unpatched"
+fi
 
 if [ -f "$tree/.mba-patched" ]; then
 	echo "$tree"
@@ -32,8 +36,12 @@ touch "$tree.tmp/.mba-patched"
 mv "$tree.tmp" "$tree"
 
 # Trees of older series are dead weight; builds referring to them are
-# rebuilt anyway, since the tree is part of their key.
+# rebuilt anyway, since the tree is part of their key.  The unpatched
+# baseline tree stays.
 for old in "$MBA_CACHE/src/linux-"*; do
-	[ "$old" = "$tree" ] || rm -rf "$old"
+	case "$old" in
+	"$tree" | *-unpatched) ;;
+	*) rm -rf "$old" ;;
+	esac
 done
 echo "$tree"

@@ -23,7 +23,9 @@ key=$( {
 	"$LLVM_BIN/clang" --version | head -1
 	bindgen --version
 } | sha256sum | cut -c1-12)
-out="$MBA_CACHE/build/$arch-$key"
+flavor=$arch
+[ "$MBA_SERIES" != none ] || flavor=$arch-unpatched
+out="$MBA_CACHE/build/$flavor-$key"
 
 if [ -f "$out/.mba-built" ]; then
 	echo "$out"
@@ -83,8 +85,17 @@ mkdir -p "$out"
 }
 touch "$out/.mba-built"
 
-# Older builds of this arch are dead weight (a few GiB each).
-for old in "$MBA_CACHE/build/$arch"-*; do
-	[ "$old" = "$out" ] || [ "$old" = "$out.log" ] || rm -rf "$old"
+# Older builds of this arch and flavor are dead weight (a few GiB each).
+for old in "$MBA_CACHE/build/$flavor"-*; do
+	case "$old" in
+	"$out" | "$out.log") ;;
+	"$MBA_CACHE/build/$arch-unpatched"-*)
+		# The baseline stays beside the patched build.
+		if [ "$MBA_SERIES" = none ]; then
+			rm -rf "$old"
+		fi
+		;;
+	*) rm -rf "$old" ;;
+	esac
 done
 echo "$out"

@@ -14,6 +14,7 @@
  *	the module's counters for the variants, and from the function-call
  *	IPI line of /proc/interrupts (all CPUs, so an upper bound) for the
  *	syscall, which proc_ipis_per_call reports for every implementation.
+ *	First: floor,<syscall-einval|ioctl-einval>,<n>,<median_ns>,<p99_ns>.
  *
  *   membarrier_alt_bench pingpong <label> [VARIANT] [ROUNDS]
  *	pingpong,<label>,<rep>,<rounds>,<usec_per_round_trip>
@@ -275,6 +276,39 @@ static void latency_cell(int fd, const char *scenario, int ci, int impl,
 	fflush(stdout);
 }
 
+/*
+ * The floor under every cell: an unknown command, which the syscall and
+ * the ioctl both reject with EINVAL after decoding it and before any
+ * membarrier work.  Their difference is what reaching the module through
+ * ioctl() costs (file lookup, ioctl dispatch, copying the argument in): the
+ * part of "intree vs syscall" that no targeting code can remove.
+ */
+#define BAD_CMD	(1 << 30)
+
+static void floor_cells(int fd, long long *t, int n)
+{
+	long long t0;
+	int which, i, ret;
+
+	for (which = 0; which < 2; which++) {
+		for (i = 0; i < n; i++) {
+			t0 = now_ns();
+			ret = which ?
+				alt_membarrier(fd, BAD_CMD, 0, -1,
+					       MEMBARRIER_ALT_VARIANT_INTREE) :
+				sys_membarrier(BAD_CMD, 0, 0);
+			t[i] = now_ns() - t0;
+			if (ret != -1 || errno != EINVAL)
+				die("floor: unknown command not EINVAL");
+		}
+		qsort(t, n, sizeof(*t), cmp_ll);
+		printf("floor,%s,%d,%lld,%lld\n",
+		       which ? "ioctl-einval" : "syscall-einval", n,
+		       t[n / 2], t[n * 99 / 100]);
+	}
+	fflush(stdout);
+}
+
 static void run_latency(int fd, int n)
 {
 	int total = NR_SCENARIOS * ARRAY_SIZE(bench_cmds) *
@@ -288,6 +322,7 @@ static void run_latency(int fd, int n)
 		die("calloc");
 	if (pin_to_cpu(0) || sys_register_all())
 		die("pin/register");
+	floor_cells(fd, t, n);
 	/* Enrol our mm for both hook variants too. */
 	if (alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
 			   0, 0, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC) ||
