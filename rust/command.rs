@@ -38,7 +38,8 @@ use crate::{
     uapi::{
         Cmd,
         Skip,
-        Variant, //
+        Variant,
+        NR_SKIPS, //
     },
 };
 
@@ -350,22 +351,29 @@ fn select_targets(
     mm: *const bindings::mm_struct,
     mask: &mut CpumaskVar,
 ) {
+    // Counted here and added once per reason: one shared atomic per CPU
+    // per call is a cost the syscall does not pay.
+    let mut skipped = [0u64; NR_SKIPS];
+
     for cpu in possible_cpus() {
-        if !cpu_online(cpu) {
-            stats::skip(variant, Skip::Offline);
-            continue;
-        }
-        // The calling CPU is in program order with the caller, even if the
-        // caller migrates afterwards.
-        if scope == Scope::Global && cpu == CpuId::current() {
-            stats::skip(variant, Skip::SelfCpu);
-            continue;
-        }
-        match policy.decide(scope, &RqSnapshot::take(cpu, mm)) {
-            Ok(()) => mask.set(cpu),
-            Err(why) => stats::skip(variant, why),
-        }
+        let why = if !cpu_online(cpu) {
+            Skip::Offline
+        } else if scope == Scope::Global && cpu == CpuId::current() {
+            // The calling CPU is in program order with the caller, even if
+            // the caller migrates afterwards.
+            Skip::SelfCpu
+        } else {
+            match policy.decide(scope, &RqSnapshot::take(cpu, mm)) {
+                Ok(()) => {
+                    mask.set(cpu);
+                    continue;
+                }
+                Err(why) => why,
+            }
+        };
+        skipped[why as usize] += 1;
     }
+    stats::skips(variant, &skipped);
 }
 
 /// Issues `smp_mb()` when created and when dropped, as `guard(mb)` does in

@@ -90,6 +90,18 @@ pub(crate) fn skip(variant: Variant, why: Skip) {
     of(variant).skipped[why as usize].add(1, Relaxed);
 }
 
+/// Counts `skipped[why]` CPUs that `variant` decided not to interrupt, for
+/// every reason `why`.
+pub(crate) fn skips(variant: Variant, skipped: &[u64; NR_SKIPS]) {
+    let c = of(variant);
+
+    for (counter, &n) in c.skipped.iter().zip(skipped) {
+        if n != 0 {
+            counter.add(n, Relaxed);
+        }
+    }
+}
+
 /// Counts one run of an IPI handler of `variant` on `cpu`, sent from
 /// `sender`.
 pub(crate) fn handler_ran(variant: Variant, cpu: CpuId, sender: CpuId) {
