@@ -43,16 +43,8 @@
 #include "membarrier_alt_litmus.h"
 #include "membarrier_alt_util.h"
 
-#define CTL		"/sys/kernel/debug/membarrier_alt_kthreads/ctl"
 #define NR_SPIN_CPUS	3	/* CPUs 1..3; the caller is on CPU0 */
 #define IMPL_SYSCALL	-1
-
-static const char *const variant_names[] = {
-	[MEMBARRIER_ALT_VARIANT_INTREE] = "intree",
-	[MEMBARRIER_ALT_VARIANT_IDLE_FILTER] = "idle-filter",
-	[MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC] = "lazy-tlb-sync",
-	[MEMBARRIER_ALT_VARIANT_MM_CID_MB] = "mm-cid-mb",
-};
 
 static const struct {
 	int cmd;
@@ -74,8 +66,8 @@ static int variant_of(const char *name)
 {
 	unsigned int v;
 
-	for (v = 0; v < ARRAY_SIZE(variant_names); v++)
-		if (!strcmp(name, variant_names[v]))
+	for (v = 0; v < ARRAY_SIZE(mb_variant_names); v++)
+		if (!strcmp(name, mb_variant_names[v]))
 			return v;
 	errno = EINVAL;
 	die(name);
@@ -88,18 +80,6 @@ static long long now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int ctl(const char *cmd)
-{
-	int fd = open(CTL, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -1;
-	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
-		ret = -1;
-	close(fd);
-	return ret;
 }
 
 /* Busy threads of ours, one per CPU in spin_mask. */
@@ -169,14 +149,14 @@ static void scenario_start(enum scenario s, struct setup *st)
 		/* CPU1: preempts a thread of ours, so holds our mm lazily. */
 		spin_start(1);
 		usleep(20000);
-		if (ctl("nomm 1"))
+		if (kthreads_ctl("nomm 1"))
 			die("kthreads ctl (is membarrier_alt_kthreads.ko loaded?)");
 		atomic_store(&stop, 1);
 		pthread_join(spinners[1], NULL);
 		atomic_store(&stop, 0);
 		snprintf(cmd, sizeof(cmd), "use_mm 2 %lx",
 			 (unsigned long)&target);
-		if (ctl(cmd) || ctl("nomm 3"))
+		if (kthreads_ctl(cmd) || kthreads_ctl("nomm 3"))
 			die("kthreads ctl");
 		st->kthreads = 1;
 		break;
@@ -187,7 +167,7 @@ static void scenario_start(enum scenario s, struct setup *st)
 		st->ours = 0x2;
 		snprintf(cmd, sizeof(cmd), "use_mm 2 %lx",
 			 (unsigned long)&target);
-		if (ctl(cmd))
+		if (kthreads_ctl(cmd))
 			die("kthreads ctl");
 		st->kthreads = 1;
 		st->other = other_start(0x8);
@@ -209,7 +189,7 @@ static void scenario_stop(struct setup *st)
 	for (cpu = 1; cpu <= NR_SPIN_CPUS; cpu++)
 		if (st->ours & (1U << cpu))
 			pthread_join(spinners[cpu], NULL);
-	if (st->kthreads && ctl("stop"))
+	if (st->kthreads && kthreads_ctl("stop"))
 		die("kthreads ctl stop");
 	if (st->other > 0) {
 		kill(st->other, SIGKILL);
@@ -271,7 +251,7 @@ static void latency_cell(int fd, const char *scenario, int ci, int impl,
 	qsort(t, n, sizeof(*t), cmp_ll);
 	printf("latency,%s,%s,%s,%d,%lld,%lld,%.3f,%.3f\n", scenario,
 	       bench_cmds[ci].name,
-	       impl == IMPL_SYSCALL ? "syscall" : variant_names[impl], n,
+	       impl == IMPL_SYSCALL ? "syscall" : mb_variant_names[impl], n,
 	       t[n / 2], t[n * 99 / 100], ipis, proc_ipis);
 	fflush(stdout);
 }
@@ -337,7 +317,7 @@ static void run_latency(int fd, int n)
 				fprintf(stderr, "# progress: latency %d/%d %s %s %s\n",
 					++cell, total, scenario_names[s],
 					bench_cmds[ci].name,
-					impl < 0 ? "syscall" : variant_names[impl]);
+					impl < 0 ? "syscall" : mb_variant_names[impl]);
 				latency_cell(fd, scenario_names[s], ci, impl, t, n);
 			}
 		}
@@ -451,13 +431,13 @@ static void run_litmus(int fd, unsigned int iterations)
 	if (pin_to_cpu(0) || sys_register_all())
 		die("pin/register");
 	snprintf(cmd, sizeof(cmd), "litmus 2 %lx", (unsigned long)&sb);
-	if (ctl(cmd))
+	if (kthreads_ctl(cmd))
 		die("kthreads ctl");
 	for (i = 0; i < ARRAY_SIZE(impls); i++) {
 		int impl = impls[i];
 		const char *name = impl == SB_NONE ? "none" :
 				   impl == SB_SYSCALL ? "syscall" :
-				   variant_names[impl];
+				   mb_variant_names[impl];
 
 		fprintf(stderr, "# progress: litmus %s\n", name);
 		n = sb_run(&sb, fd, impl, &next, iterations);
@@ -466,7 +446,7 @@ static void run_litmus(int fd, unsigned int iterations)
 		printf("litmus,%s,%u,%d\n", name, iterations, n);
 		fflush(stdout);
 	}
-	if (ctl("stop"))
+	if (kthreads_ctl("stop"))
 		die("kthreads ctl stop");
 }
 

@@ -25,24 +25,11 @@
 #include "membarrier_alt_util.h"
 #include "kselftest_harness.h"
 
-#define CTL	"/sys/kernel/debug/membarrier_alt_kthreads/ctl"
 #define STATUS	"/sys/kernel/debug/membarrier_alt_kthreads/status"
 #define CALLS	20
 
 static atomic_int stop;
 static unsigned int target;	/* the use_mm kthread stores here */
-
-static int ctl(const char *cmd)
-{
-	int fd = open(CTL, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -1;
-	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
-		ret = -1;
-	close(fd);
-	return ret;
-}
 
 /* lazy_on_writer and stores of the kthread on @cpu, from the status file. */
 static int kthread_status(int cpu, int *lazy, long long *stores)
@@ -122,7 +109,7 @@ TEST(kthreads_intree_vs_idle_filter)
 	int fd, lazy, cpu;
 
 	ASSERT_LE(4, sysconf(_SC_NPROCESSORS_ONLN));
-	ASSERT_EQ(0, access(CTL, W_OK)) TH_LOG("membarrier_alt_kthreads.ko not loaded");
+	ASSERT_EQ(0, access(KTHREADS_CTL, W_OK)) TH_LOG("membarrier_alt_kthreads.ko not loaded");
 	fd = alt_open();
 	ASSERT_LE(0, fd);
 	/* Our preempted thread on CPU1 must not get CPU1 back early. */
@@ -140,10 +127,10 @@ TEST(kthreads_intree_vs_idle_filter)
 	atomic_store(&stop, 0);
 	ASSERT_EQ(0, pthread_create(&t, NULL, spin_on_cpu1, NULL));
 	usleep(50000);
-	ASSERT_EQ(0, ctl("nomm 1"));
+	ASSERT_EQ(0, kthreads_ctl("nomm 1"));
 	/* CPU2: a kthread using our mm, storing to `target`. */
 	snprintf(cmd, sizeof(cmd), "use_mm 2 %lx", (unsigned long)&target);
-	ASSERT_EQ(0, ctl(cmd));
+	ASSERT_EQ(0, kthreads_ctl(cmd));
 	usleep(50000);
 
 	ASSERT_EQ(0, kthread_status(1, &lazy, &stores));
@@ -176,7 +163,7 @@ TEST(kthreads_intree_vs_idle_filter)
 	EXPECT_LE(CALLS, st.skipped[MEMBARRIER_ALT_SKIP_IDLE] +
 			 st.skipped[MEMBARRIER_ALT_SKIP_NO_MM]);
 
-	ASSERT_EQ(0, ctl("stop"));
+	ASSERT_EQ(0, kthreads_ctl("stop"));
 	atomic_store(&stop, 1);
 	pthread_join(t, NULL);
 
@@ -188,7 +175,7 @@ TEST(kthreads_intree_vs_idle_filter)
 	atomic_store(&stop, 0);
 	ASSERT_EQ(0, pthread_create(&t, NULL, sleeper, NULL));
 	ASSERT_EQ(0, run_elsewhere(3));
-	ASSERT_EQ(0, ctl("nomm 3"));
+	ASSERT_EQ(0, kthreads_ctl("nomm 3"));
 	usleep(50000);
 	ASSERT_EQ(0, kthread_status(3, &lazy, &stores));
 	EXPECT_EQ(0, lazy);
@@ -210,7 +197,7 @@ TEST(kthreads_intree_vs_idle_filter)
 	    MEMBARRIER_ALT_VARIANT_IDLE_FILTER, &st);
 	EXPECT_EQ(CALLS, st.ipis_per_cpu[3]);
 
-	ASSERT_EQ(0, ctl("stop"));
+	ASSERT_EQ(0, kthreads_ctl("stop"));
 	atomic_store(&stop, 1);
 	pthread_join(t, NULL);
 	for (cpu = 1; cpu < 4; cpu++)
@@ -267,11 +254,11 @@ static int lazy_round_trip(int fd, unsigned int reg_variant,
 		if (pthread_create(&is, NULL, sync_core_issuer, &fd))
 			_exit(11);
 		/* The kthread preempts our thread: it holds our mm lazily... */
-		if (ctl("nomm 1"))
+		if (kthreads_ctl("nomm 1"))
 			_exit(12);
 		usleep(50000);
 		/* ...and on stop CPU1 goes back to our thread, same mm. */
-		if (ctl("stop"))
+		if (kthreads_ctl("stop"))
 			_exit(13);
 		usleep(50000);
 		atomic_store(&stop, 1);
@@ -283,13 +270,6 @@ static int lazy_round_trip(int fd, unsigned int reg_variant,
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
-
-static const char *const variant_names[] = {
-	[MEMBARRIER_ALT_VARIANT_INTREE] = "intree",
-	[MEMBARRIER_ALT_VARIANT_IDLE_FILTER] = "idle-filter",
-	[MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC] = "lazy-tlb-sync",
-	[MEMBARRIER_ALT_VARIANT_MM_CID_MB] = "mm-cid-mb",
-};
 
 /*
  * The exit_lazy_tlb() hook serializes for an mm registered for
@@ -303,7 +283,7 @@ TEST(lazy_tlb_sync_serializes_registered_mms_only)
 	unsigned int v;
 	int fd, reg;
 
-	ASSERT_EQ(0, access(CTL, W_OK));
+	ASSERT_EQ(0, access(KTHREADS_CTL, W_OK));
 	ASSERT_EQ(0, pin_to_cpu(0));
 	fd = alt_open();
 	ASSERT_LE(0, fd);
@@ -318,7 +298,7 @@ TEST(lazy_tlb_sync_serializes_registered_mms_only)
 					       &hook));
 			ASSERT_EQ(0, alt_stats(fd, v, &issued));
 			TH_LOG("SYNC_CORE by %s, mm %sregistered for lazy-tlb-sync: exit_lazy_tlb hooks %llu, hook serializations %llu; %llu calls, handler serializations %llu",
-			       variant_names[v], reg ? "" : "not ", hook.hooks,
+			       mb_variant_names[v], reg ? "" : "not ", hook.hooks,
 			       hook.hook_barriers, issued.calls,
 			       issued.serialized);
 			/* The round trip went through the hook... */
@@ -414,21 +394,21 @@ TEST(sb_litmus_kthread_use_mm)
 	char cmd[64];
 	int fd, n_intree, n_idle, n_control;
 
-	ASSERT_EQ(0, access(CTL, W_OK));
+	ASSERT_EQ(0, access(KTHREADS_CTL, W_OK));
 	ASSERT_EQ(0, pin_to_cpu(0));
 	ASSERT_EQ(0, sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
 				    0, 0));
 	fd = alt_open();
 	ASSERT_LE(0, fd);
 	snprintf(cmd, sizeof(cmd), "litmus 2 %lx", (unsigned long)&sb);
-	ASSERT_EQ(0, ctl(cmd));
+	ASSERT_EQ(0, kthreads_ctl(cmd));
 
 	n_control = sb_run(&sb, fd, SB_NONE, &next, SB_ITERATIONS);
 	n_intree = sb_run(&sb, fd, MEMBARRIER_ALT_VARIANT_INTREE, &next,
 			  SB_ITERATIONS);
 	n_idle = sb_run(&sb, fd, MEMBARRIER_ALT_VARIANT_IDLE_FILTER, &next,
 			SB_ITERATIONS);
-	ASSERT_EQ(0, ctl("stop"));
+	ASSERT_EQ(0, kthreads_ctl("stop"));
 	close(fd);
 
 	TH_LOG("store buffering vs a kthread_use_mm() writer, %d iterations each: forbidden outcomes: no membarrier %d, intree %d, idle-filter %d",

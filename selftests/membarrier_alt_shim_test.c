@@ -221,16 +221,9 @@ static int all_calls(int fd, __u64 calls[MEMBARRIER_ALT_VARIANT_NR])
 	return 0;
 }
 
-static const char * const variant_names[MEMBARRIER_ALT_VARIANT_NR] = {
-	[MEMBARRIER_ALT_VARIANT_INTREE]		= "intree",
-	[MEMBARRIER_ALT_VARIANT_IDLE_FILTER]	= "idle-filter",
-	[MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC]	= "lazy-tlb-sync",
-	[MEMBARRIER_ALT_VARIANT_MM_CID_MB]	= "mm-cid-mb",
-};
-
 static const char *vname(unsigned int v)
 {
-	return v < MEMBARRIER_ALT_VARIANT_NR ? variant_names[v] : "?";
+	return v < MEMBARRIER_ALT_VARIANT_NR ? mb_variant_names[v] : "?";
 }
 
 /*

@@ -52,6 +52,14 @@ static const int mb_cmds[] __maybe_unused = {
 	MEMBARRIER_CMD_GET_REGISTRATIONS,
 };
 
+/* enum membarrier_alt_variant by name, as the shim and reports spell it. */
+static const char *const mb_variant_names[] __maybe_unused = {
+	[MEMBARRIER_ALT_VARIANT_INTREE] = "intree",
+	[MEMBARRIER_ALT_VARIANT_IDLE_FILTER] = "idle-filter",
+	[MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC] = "lazy-tlb-sync",
+	[MEMBARRIER_ALT_VARIANT_MM_CID_MB] = "mm-cid-mb",
+};
+
 /* The registration commands. */
 static const int mb_register_cmds[] __maybe_unused = {
 	MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
@@ -115,6 +123,22 @@ static inline int alt_stats(int fd, unsigned int variant,
 static inline int alt_stats_reset(int fd)
 {
 	return ioctl(fd, MEMBARRIER_ALT_IOC_STATS_RESET);
+}
+
+/* The control file of the test kthreads, membarrier_alt_kthreads.ko. */
+#define KTHREADS_CTL	"/sys/kernel/debug/membarrier_alt_kthreads/ctl"
+
+/* Writes @cmd ("nomm CPU", "use_mm CPU ADDR", "stop", ...) to it. */
+static inline int kthreads_ctl(const char *cmd)
+{
+	int fd = open(KTHREADS_CTL, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
+		ret = -1;
+	close(fd);
+	return ret;
 }
 
 static inline int pin_to_cpu(int cpu)
