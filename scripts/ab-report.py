@@ -246,6 +246,10 @@ def main():
     md.append("## Budget: ioctl intree median vs the syscall "
               "(at most 1.10x)")
     md.append("")
+    floor = {name: (int(n), int(med), int(p99))
+             for name, n, med, p99 in rows["floor"]}
+    entry = (floor["ioctl-einval"][1] - floor["syscall-einval"][1]
+             if len(floor) == 2 else 0)
     body = []
     for cmd in CMDS:
         for sc in ["idle", "own-threads"]:
@@ -253,11 +257,11 @@ def main():
             if a and b:
                 r = a[0] / b[0]
                 body.append([cmd, sc, b[0], a[0], f"{r:.3f}",
-                             "within" if r <= 1.10 else "OVER"])
+                             "within" if r <= 1.10 else "OVER",
+                             f"{(a[0] - entry) / b[0]:.3f}"])
     md.append(table(["command", "scenario", "syscall median ns",
-                     "intree median ns", "ratio", "1.10x"], body))
-    floor = {name: (int(n), int(med), int(p99))
-             for name, n, med, p99 in rows["floor"]}
+                     "intree median ns", "ratio", "1.10x",
+                     "ratio without ioctl entry cost"], body))
     if len(floor) == 2:
         sysc, ioc = floor["syscall-einval"], floor["ioctl-einval"]
         md.append("")
@@ -266,10 +270,12 @@ def main():
                   f"{sysc[1]} ns through the syscall and {ioc[1]} ns "
                   f"through the ioctl (medians, n={sysc[0]}). So reaching "
                   f"the module through ioctl() costs {ioc[1] - sysc[1]} ns "
-                  "per call by itself. Subtract it from the intree column "
-                  "to compare the membarrier work alone; in the idle rows "
-                  "the command is short and this entry cost is most of "
-                  "the ratio.")
+                  "per call by itself; the last column subtracts it from "
+                  "intree. It is an estimate: the two EINVAL paths are not "
+                  "the same code (when the syscall's EINVAL path measures "
+                  "slower than its single-thread shortcut, the subtraction "
+                  "over-corrects the short commands). The budget is judged "
+                  "on the plain ratio.")
 
     pp = {}
     for label, _rep, _rounds, us in rows["pingpong"]:
