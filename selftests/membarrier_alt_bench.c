@@ -103,7 +103,11 @@ static void spin_start(int cpu)
 		die("pthread_create");
 }
 
-/* Another process, spinning on the CPUs in @mask. */
+/*
+ * Another process, spinning on the CPUs in @mask.  Forked after we
+ * registered, it inherits the GLOBAL_EXPEDITED registration: a target of
+ * GLOBAL_EXPEDITED, and another mm for the private commands.
+ */
 static pid_t other_start(unsigned int mask)
 {
 	pid_t pid = fork();

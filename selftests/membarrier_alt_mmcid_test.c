@@ -9,8 +9,9 @@
  * signal from reading the cid to the store.  If two concurrently running
  * threads of the process ever held the same cid, two commits could race on
  * one counter and lose an update.  Lost updates are the violation count.
- * Run once with the process registered for mm-cid-mb (smp_mb() at the
- * mm_cid switch) and once without.
+ * The adders yield every YIELD_EVERY adds, so that the cid changes hands
+ * on a CPU often.  Run once with the process registered for mm-cid-mb
+ * (smp_mb() at the mm_cid switch) and once without.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -26,6 +27,7 @@
 #define NR_THREADS	8
 #define REPS		20000
 #define NR_CIDS		256
+#define YIELD_EVERY	32
 
 struct cid_counter {
 	intptr_t count;
@@ -55,6 +57,14 @@ static void *adder(void *arg)
 			ret = rseq_addv(RSEQ_MO_RELAXED, RSEQ_PERCPU_MM_CID,
 					&counters[cid].count, 1, cid);
 		} while (ret);
+		/*
+		 * Hand the CPU to another adder now and then: every such
+		 * switch between two threads of the process is an mm_cid
+		 * handover on one CPU, the path the mm-cid-mb barrier sits
+		 * on, instead of only the odd preemption.
+		 */
+		if (!(i % YIELD_EVERY))
+			sched_yield();
 	}
 	rseq_unregister_current_thread();
 	return NULL;
