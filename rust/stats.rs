@@ -111,27 +111,25 @@ pub(crate) fn handler_ran(variant: Variant, cpu: CpuId, sender: CpuId) {
         c.local.add(1, Relaxed);
         return;
     }
-    c.ipis.add(1, Relaxed);
-    if let Some(per_cpu) = c.ipis_per_cpu.get(cpu.as_u32() as usize) {
-        per_cpu.add(1, Relaxed);
-    }
+    count_on(cpu, &c.ipis, &c.ipis_per_cpu);
 }
 
-/// Adds one to `total` and to the entry of the CPU we run on in `per_cpu`.
-///
-/// Called from the scheduler hooks, which run with preemption disabled.
-fn count_here(total: &Atomic<u64>, per_cpu: &[Atomic<u64>; MAX_CPUS]) {
+/// Adds one to `total` and to `cpu`'s entry in `per_cpu`; CPUs beyond
+/// [`MAX_CPUS`] count in the total only.
+fn count_on(cpu: CpuId, total: &Atomic<u64>, per_cpu: &[Atomic<u64>; MAX_CPUS]) {
     total.add(1, Relaxed);
-    if let Some(c) = per_cpu.get(CpuId::current().as_u32() as usize) {
+    if let Some(c) = per_cpu.get(cpu.as_u32() as usize) {
         c.add(1, Relaxed);
     }
 }
 
 /// Counts one invocation of a scheduler hook of `variant` on this CPU.
+///
+/// Called from the scheduler hooks, which run with preemption disabled.
 pub(crate) fn hook(variant: Variant) {
     let c = of(variant);
 
-    count_here(&c.hooks, &c.hooks_per_cpu);
+    count_on(CpuId::current(), &c.hooks, &c.hooks_per_cpu);
 }
 
 /// Counts one run of the arch's core serialization in a SYNC_CORE IPI
@@ -141,11 +139,13 @@ pub(crate) fn serialized(variant: Variant) {
 }
 
 /// Counts one barrier or core serialization run by a scheduler hook of
-/// `variant` for a registered mm.
+/// `variant` for a registered mm, on this CPU.
+///
+/// Called from the scheduler hooks, which run with preemption disabled.
 pub(crate) fn hook_barrier(variant: Variant) {
     let c = of(variant);
 
-    count_here(&c.hook_barriers, &c.hook_barriers_per_cpu);
+    count_on(CpuId::current(), &c.hook_barriers, &c.hook_barriers_per_cpu);
 }
 
 /// Zeroes the counters of every variant.
@@ -166,20 +166,15 @@ pub(crate) fn snapshot(variant: Variant, out: &mut uapi::Stats) {
     out.hooks = c.hooks.load(Relaxed);
     out.serialized = c.serialized.load(Relaxed);
     out.hook_barriers = c.hook_barriers.load(Relaxed);
-    for (o, c) in out.skipped.iter_mut().zip(c.skipped.iter()) {
-        *o = c.load(Relaxed);
-    }
-    for (o, c) in out.ipis_per_cpu.iter_mut().zip(c.ipis_per_cpu.iter()) {
-        *o = c.load(Relaxed);
-    }
-    for (o, c) in out.hooks_per_cpu.iter_mut().zip(c.hooks_per_cpu.iter()) {
-        *o = c.load(Relaxed);
-    }
-    for (o, c) in out
-        .hook_barriers_per_cpu
-        .iter_mut()
-        .zip(c.hook_barriers_per_cpu.iter())
-    {
+    load_into(&mut out.skipped, &c.skipped);
+    load_into(&mut out.ipis_per_cpu, &c.ipis_per_cpu);
+    load_into(&mut out.hooks_per_cpu, &c.hooks_per_cpu);
+    load_into(&mut out.hook_barriers_per_cpu, &c.hook_barriers_per_cpu);
+}
+
+/// Copies the counters of `from` into `out`.
+fn load_into(out: &mut [u64], from: &[Atomic<u64>]) {
+    for (o, c) in out.iter_mut().zip(from) {
         *o = c.load(Relaxed);
     }
 }
