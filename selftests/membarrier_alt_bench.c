@@ -44,7 +44,6 @@
 #include "membarrier_alt_util.h"
 
 #define NR_SPIN_CPUS	3	/* CPUs 1..3; the caller is on CPU0 */
-#define IMPL_SYSCALL	-1
 
 static const struct {
 	int cmd;
@@ -224,9 +223,7 @@ static void latency_cell(int fd, const char *scenario, int ci, int impl,
 	int i, ret;
 
 	for (i = 0; i < n / 20; i++)	/* warm up */
-		ret = impl == IMPL_SYSCALL ?
-			sys_membarrier(bench_cmds[ci].cmd, 0, 0) :
-			alt_membarrier(fd, bench_cmds[ci].cmd, 0, -1, impl);
+		mb_issue(fd, impl, bench_cmds[ci].cmd, 0, -1);
 	if (alt_stats_reset(fd))
 		die("stats reset");
 	before = proc_fcall_ipis(-1);
@@ -235,9 +232,7 @@ static void latency_cell(int fd, const char *scenario, int ci, int impl,
 		if (i >= MIN_CALLS && now_ns() > deadline)
 			break;
 		t0 = now_ns();
-		ret = impl == IMPL_SYSCALL ?
-			sys_membarrier(bench_cmds[ci].cmd, 0, 0) :
-			alt_membarrier(fd, bench_cmds[ci].cmd, 0, -1, impl);
+		ret = mb_issue(fd, impl, bench_cmds[ci].cmd, 0, -1);
 		t[i] = now_ns() - t0;
 		if (ret)
 			die(bench_cmds[ci].name);
@@ -245,7 +240,7 @@ static void latency_cell(int fd, const char *scenario, int ci, int impl,
 	n = i;
 	after = proc_fcall_ipis(-1);
 	proc_ipis = (double)(after - before) / n;
-	if (impl == IMPL_SYSCALL) {
+	if (impl == MB_IMPL_SYSCALL) {
 		ipis = proc_ipis;
 	} else {
 		if (alt_stats(fd, impl, &st))
@@ -255,7 +250,7 @@ static void latency_cell(int fd, const char *scenario, int ci, int impl,
 	qsort(t, n, sizeof(*t), cmp_ll);
 	printf("latency,%s,%s,%s,%d,%lld,%lld,%.3f,%.3f\n", scenario,
 	       bench_cmds[ci].name,
-	       impl == IMPL_SYSCALL ? "syscall" : mb_variant_names[impl], n,
+	       mb_impl_name(impl), n,
 	       t[n / 2], t[n * 99 / 100], ipis, proc_ipis);
 	fflush(stdout);
 }
@@ -275,12 +270,11 @@ static void floor_cells(int fd, long long *t, int n)
 	int which, i, ret;
 
 	for (which = 0; which < 2; which++) {
+		int impl = which ? MEMBARRIER_ALT_VARIANT_INTREE : MB_IMPL_SYSCALL;
+
 		for (i = 0; i < n; i++) {
 			t0 = now_ns();
-			ret = which ?
-				alt_membarrier(fd, BAD_CMD, 0, -1,
-					       MEMBARRIER_ALT_VARIANT_INTREE) :
-				sys_membarrier(BAD_CMD, 0, 0);
+			ret = mb_issue(fd, impl, BAD_CMD, 0, -1);
 			t[i] = now_ns() - t0;
 			if (ret != -1 || errno != EINVAL)
 				die("floor: unknown command not EINVAL");
@@ -316,12 +310,12 @@ static void run_latency(int fd, int n)
 	for (s = 0; s < NR_SCENARIOS; s++) {
 		scenario_start(s, &st);
 		for (ci = 0; ci < (int)ARRAY_SIZE(bench_cmds); ci++) {
-			for (impl = IMPL_SYSCALL; impl < MEMBARRIER_ALT_VARIANT_NR;
+			for (impl = MB_IMPL_SYSCALL; impl < MEMBARRIER_ALT_VARIANT_NR;
 			     impl++) {
 				fprintf(stderr, "# progress: latency %d/%d %s %s %s\n",
 					++cell, total, scenario_names[s],
 					bench_cmds[ci].name,
-					impl < 0 ? "syscall" : mb_variant_names[impl]);
+					mb_impl_name(impl));
 				latency_cell(fd, scenario_names[s], ci, impl, t, n);
 			}
 		}
@@ -422,7 +416,7 @@ static struct sb_litmus sb;
 static void run_litmus(int fd, unsigned int iterations)
 {
 	static const int impls[] = {
-		SB_NONE, SB_SYSCALL,
+		SB_NONE, MB_IMPL_SYSCALL,
 		MEMBARRIER_ALT_VARIANT_INTREE,
 		MEMBARRIER_ALT_VARIANT_IDLE_FILTER,
 		MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC,
@@ -440,8 +434,7 @@ static void run_litmus(int fd, unsigned int iterations)
 	for (i = 0; i < ARRAY_SIZE(impls); i++) {
 		int impl = impls[i];
 		const char *name = impl == SB_NONE ? "none" :
-				   impl == SB_SYSCALL ? "syscall" :
-				   mb_variant_names[impl];
+				   mb_impl_name(impl);
 
 		fprintf(stderr, "# progress: litmus %s\n", name);
 		n = sb_run(&sb, fd, impl, &next, iterations);

@@ -23,17 +23,13 @@ struct sb_litmus {
 	unsigned int go, x, y, r1, done;
 };
 
-/* The membarrier of the user side, besides the variants. */
-enum {
-	SB_NONE = -1,		/* compiler barrier only: the control */
-	SB_SYSCALL = -2,	/* membarrier(2) */
-};
+/* The control: a compiler barrier only, no membarrier. */
+#define SB_NONE	(-2)
 
 /*
  * Runs @iterations iterations numbered from *@first, with the membarrier of
- * @impl (SB_NONE, SB_SYSCALL, or an enum membarrier_alt_variant through
- * @fd).  Returns how many saw the forbidden outcome, or -1 if a call
- * failed.
+ * @impl (SB_NONE, or an implementation as for mb_issue() through @fd).
+ * Returns how many saw the forbidden outcome, or -1 if a call failed.
  */
 static inline int sb_run(struct sb_litmus *sb, int fd, int impl,
 			 unsigned int *first, unsigned int iterations)
@@ -50,12 +46,9 @@ static inline int sb_run(struct sb_litmus *sb, int fd, int impl,
 		if (impl == SB_NONE) {
 			__asm__ __volatile__("" ::: "memory");
 			ret = 0;
-		} else if (impl == SB_SYSCALL) {
-			ret = sys_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED,
-					     0, 0);
 		} else {
-			ret = alt_membarrier(fd, MEMBARRIER_CMD_PRIVATE_EXPEDITED,
-					     0, -1, impl);
+			ret = mb_issue(fd, impl,
+				       MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, -1);
 		}
 		if (ret)
 			return -1;

@@ -97,6 +97,29 @@ static inline int alt_membarrier(int fd, int cmd, unsigned int flags,
 	return ioctl(fd, MEMBARRIER_ALT_IOC_CMD, &c);
 }
 
+/*
+ * An implementation of membarrier to compare: an enum membarrier_alt_variant
+ * through the device, or MB_IMPL_SYSCALL for membarrier(2) itself.
+ */
+#define MB_IMPL_SYSCALL	(-1)
+
+static inline int mb_issue(int fd, int impl, int cmd, unsigned int flags,
+			   int cpu_id)
+{
+	if (impl == MB_IMPL_SYSCALL)
+		return sys_membarrier(cmd, flags, cpu_id);
+	return alt_membarrier(fd, cmd, flags, cpu_id, impl);
+}
+
+static inline const char *mb_impl_name(int impl)
+{
+	if (impl == MB_IMPL_SYSCALL)
+		return "syscall";
+	if (impl >= 0 && impl < MEMBARRIER_ALT_VARIANT_NR)
+		return mb_variant_names[impl];
+	return "?";
+}
+
 static inline struct mb_outcome mb_call(int fd, int cmd, unsigned int flags,
 					int cpu_id)
 {
