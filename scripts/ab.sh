@@ -31,14 +31,22 @@ out="$MBA_ROOT/results/$arch-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
 raw="$out/guest.log"
 
+# run_guest LOG ARGS...: guest-ab.sh ARGS in a guest, its console to LOG,
+# progress to the terminal; prints the guest's exit status.
+run_guest() {
+	local log=$1
+	shift
+	set +e
+	timeout -k 10 "${MBA_GUEST_TIMEOUT:-1500}" "$MBA_ROOT/scripts/guest.sh" "$arch" \
+		"\${MBA_SHELL:-bash} $MBA_ROOT/scripts/guest-ab.sh $tests $*" \
+		2>&1 | tee "$log" | "$MBA_ROOT/scripts/ab-progress.sh"
+	echo "${PIPESTATUS[0]}"
+	set -e
+}
+
 echo "=== $arch: guest (TCG, ${MBA_GUEST_CPUS:-4} vCPUs); log in $raw" >&2
 start=$SECONDS
-set +e
-timeout -k 10 "${MBA_GUEST_TIMEOUT:-1500}" "$MBA_ROOT/scripts/guest.sh" "$arch" \
-	"\${MBA_SHELL:-bash} $MBA_ROOT/scripts/guest-ab.sh $tests $rounds $calls $iterations" \
-	2>&1 | tee "$raw" | "$MBA_ROOT/scripts/ab-progress.sh"
-rc=${PIPESTATUS[0]}
-set -e
+rc=$(run_guest "$raw" "$rounds" "$calls" "$iterations")
 echo "=== $arch: guest ran for $((SECONDS - start)) s, exit status $rc" >&2
 
 baseline=()
@@ -46,13 +54,7 @@ if [ "${MBA_AB_BASELINE:-0}" = 1 ]; then
 	echo "=== $arch: unpatched baseline kernel (built once, then cached)" >&2
 	MBA_SERIES=none "$MBA_ROOT/scripts/kernel.sh" "$arch" >/dev/null
 	echo "=== $arch: baseline guest; log in $out/baseline.log" >&2
-	set +e
-	MBA_SERIES=none timeout -k 10 "${MBA_GUEST_TIMEOUT:-1500}" \
-		"$MBA_ROOT/scripts/guest.sh" "$arch" \
-		"\${MBA_SHELL:-bash} $MBA_ROOT/scripts/guest-ab.sh $tests $rounds" \
-		2>&1 | tee "$out/baseline.log" | "$MBA_ROOT/scripts/ab-progress.sh"
-	brc=${PIPESTATUS[0]}
-	set -e
+	brc=$(MBA_SERIES=none run_guest "$out/baseline.log" "$rounds")
 	[ "$brc" -eq 0 ] || rc=$brc
 	baseline=("baseline_log=$out/baseline.log")
 fi
