@@ -17,11 +17,6 @@ rounds=${2:-3}
 calls=${3:-2000}
 iterations=${4:-3000}
 
-if [ "${MBA_AB_BASELINE:-0}" = 1 ] && [ "$arch" != x86_64 ]; then
-	# The initramfs guests always carry the module; no module-less boot yet.
-	mba_die "BASELINE=1 is implemented for x86_64 only"
-fi
-
 echo "=== $arch: build" >&2
 src=$("$MBA_ROOT/scripts/kernel-src.sh")
 tests=$("$MBA_ROOT/scripts/selftests.sh" "$arch")

@@ -7,7 +7,8 @@
 # static busybox from Debian's busybox-static of the guest's architecture is
 # one package instead, and boots in seconds.  The initramfs carries the
 # module, the selftests and the repo's scripts at their host paths, so the
-# command a guest runs reads the same on every arch.
+# command a guest runs reads the same on every arch.  With MBA_SERIES=none
+# it is built for the unpatched kernel, without the module.
 #
 # usage: initramfs.sh ARCH [CMD]   (CMD runs in the guest; none: a shell)
 set -euo pipefail
@@ -23,16 +24,24 @@ esac
 busybox="$MBA_CACHE/busybox/$debarch/bin/busybox"
 [ -x "$busybox" ] || mba_die "$busybox missing: run 'make deps'"
 
-ko=$("$MBA_ROOT/scripts/module.sh" "$arch")
 tests=$("$MBA_ROOT/scripts/selftests.sh" "$arch")
 out="$MBA_ROOT/out/$arch"
-root="$out/initramfs"
+name=initramfs
+ko=-	# the unpatched kernel (MBA_SERIES=none) has no module
+if [ "$MBA_SERIES" = none ]; then
+	name=initramfs-unpatched
+else
+	ko=$("$MBA_ROOT/scripts/module.sh" "$arch")
+fi
+root="$out/$name"
 
 rm -rf "$root"
-mkdir -p "$root/bin" "$root/$MBA_ROOT/scripts" "$root/$(dirname "$ko")" \
-	"$root/$tests"
+mkdir -p "$root/bin" "$root/$MBA_ROOT/scripts" "$root/$tests"
 cp "$busybox" "$root/bin/busybox"
-cp "$ko" "$root/$ko"
+if [ "$ko" != - ]; then
+	mkdir -p "$root/$(dirname "$ko")"
+	cp "$ko" "$root/$ko"
+fi
 cp -r "$tests"/* "$root/$tests/"
 cp "$MBA_ROOT"/scripts/guest-*.sh "$root/$MBA_ROOT/scripts/"
 
@@ -77,5 +86,5 @@ poweroff -f
 EOS
 chmod +x "$root/init"
 
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initramfs.cpio.gz"
-echo "$out/initramfs.cpio.gz"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/$name.cpio.gz"
+echo "$out/$name.cpio.gz"
