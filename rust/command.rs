@@ -31,6 +31,7 @@ use crate::{
     },
     stats,
     targeting::{
+        for_each_cpu_sample,
         Policy,
         RqSnapshot,
         Scope, //
@@ -277,11 +278,12 @@ fn private_expedited(variant: Variant, policy: Policy, flavor: Flavor, cpu_id: i
         };
         let _serialize = IPI_MUTEX.lock();
         let _hotplug = CpusReadLock::new();
-        if !cpu_online(cpu) {
+        let snap = RqSnapshot::take(cpu, mm);
+        if !snap.online() {
             stats::skip(variant, Skip::Offline);
             return Ok(0);
         }
-        if let Err(why) = policy.decide(Scope::Private, &RqSnapshot::take(cpu, mm)) {
+        if let Err(why) = policy.decide(Scope::Private, &snap) {
             stats::skip(variant, why);
             return Ok(0);
         }
@@ -354,25 +356,27 @@ fn select_targets(
     // Counted here and added once per reason: one shared atomic per CPU
     // per call is a cost the syscall does not pay.
     let mut skipped = [0u64; NR_SKIPS];
+    // The CPU the caller runs on when this is read is in program order with
+    // it, even if the caller migrates afterwards; in-tree reads it in the
+    // loop, for the same reason.
+    let this_cpu = CpuId::current();
 
-    for cpu in possible_cpus() {
-        let why = if !cpu_online(cpu) {
+    for_each_cpu_sample(mm, |cpu, snap| {
+        let why = if !snap.online() {
             Skip::Offline
-        } else if scope == Scope::Global && cpu == CpuId::current() {
-            // The calling CPU is in program order with the caller, even if
-            // the caller migrates afterwards.
+        } else if scope == Scope::Global && cpu == this_cpu {
             Skip::SelfCpu
         } else {
-            match policy.decide(scope, &RqSnapshot::take(cpu, mm)) {
+            match policy.decide(scope, snap) {
                 Ok(()) => {
                     mask.set(cpu);
-                    continue;
+                    return;
                 }
                 Err(why) => why,
             }
         };
         skipped[why as usize] += 1;
-    }
+    });
     stats::skips(variant, &skipped);
 }
 
@@ -429,20 +433,9 @@ impl Drop for PreemptDisabled {
     }
 }
 
-fn possible_cpus() -> impl Iterator<Item = CpuId> {
-    (0..kernel::cpu::nr_cpu_ids())
-        .filter_map(CpuId::from_u32)
-        .filter(|cpu| cpu_possible(*cpu))
-}
-
 fn cpu_possible(cpu: CpuId) -> bool {
     // SAFETY: reads the possible mask; `cpu` is below nr_cpu_ids.
     unsafe { bindings::cpu_possible(cpu.as_u32()) }
-}
-
-fn cpu_online(cpu: CpuId) -> bool {
-    // SAFETY: reads the online mask; `cpu` is below nr_cpu_ids.
-    unsafe { bindings::cpu_online(cpu.as_u32()) }
 }
 
 fn num_online_cpus() -> u32 {

@@ -7,7 +7,6 @@
 //! not. Each decision is counted, so that the tests can check the targeting
 //! of every variant exactly.
 
-use core::mem::MaybeUninit;
 use kernel::{
     bindings,
     cpu::CpuId,
@@ -119,28 +118,37 @@ impl Policy {
     }
 }
 
-/// A sample of what one CPU runs, from `membarrier_rq_snapshot()`.
+/// How many CPUs one call of `membarrier_rq_snapshots()` samples.
+const BATCH: usize = 32;
+
+/// A sample of what one CPU runs, from `membarrier_rq_snapshots()`.
 ///
 /// It is stale as soon as it is taken; see the ordering comment of
-/// `membarrier_rq_snapshot()` for the barriers that make it usable, which
+/// `membarrier_rq_snapshots()` for the barriers that make it usable, which
 /// the command loops provide.
+#[repr(transparent)]
 pub(crate) struct RqSnapshot(bindings::membarrier_rq_snapshot);
 
 impl RqSnapshot {
+    const EMPTY: Self = Self(pin_init::zeroed());
+
     /// Samples `cpu`, comparing its current task's mm with `mm` (which may be
     /// null).
     ///
-    /// The caller holds `cpus_read_lock()` and has checked that `cpu` is
-    /// online.
+    /// The caller holds `cpus_read_lock()`.
     pub(crate) fn take(cpu: CpuId, mm: *const bindings::mm_struct) -> Self {
-        let mut snap = MaybeUninit::<bindings::membarrier_rq_snapshot>::uninit();
+        let mut snap = Self::EMPTY;
 
-        // SAFETY: `cpu` is a valid CPU id, kept online by the caller's
-        // `cpus_read_lock()`; `mm` is only compared, never dereferenced; `snap`
-        // is valid for writes.
-        unsafe { bindings::membarrier_rq_snapshot(cpu.as_u32() as i32, mm, snap.as_mut_ptr()) };
-        // SAFETY: `membarrier_rq_snapshot()` writes every field on every path.
-        Self(unsafe { snap.assume_init() })
+        // SAFETY: `snap` has room for the one sample asked for; the caller
+        // holds `cpus_read_lock()`; `mm` is only compared, never
+        // dereferenced.
+        unsafe { bindings::membarrier_rq_snapshots(cpu.as_u32(), 1, mm, &mut snap.0) };
+        snap
+    }
+
+    /// Whether the CPU was online; nothing else in the sample holds if not.
+    pub(crate) fn online(&self) -> bool {
+        self.0.online
     }
 
     /// Why a CPU running a task without an mm is skipped.
@@ -150,5 +158,42 @@ impl RqSnapshot {
         } else {
             Skip::NoMm
         }
+    }
+}
+
+/// Calls `f` with a sample of every CPU below `nr_cpu_ids`, comparing with
+/// `mm` (which may be null).
+///
+/// The samples are taken [`BATCH`] CPUs per call of
+/// `membarrier_rq_snapshots()`, each call inside one RCU read-side section,
+/// as the in-tree loops read `rq->curr`: an out-of-line call per CPU would
+/// make the policies look slower than in-tree for reasons that have nothing
+/// to do with whom they interrupt.
+///
+/// The caller holds `cpus_read_lock()`.
+pub(crate) fn for_each_cpu_sample(
+    mm: *const bindings::mm_struct,
+    mut f: impl FnMut(CpuId, &RqSnapshot),
+) {
+    let mut buf = [RqSnapshot::EMPTY; BATCH];
+    let nr_cpu_ids = kernel::cpu::nr_cpu_ids();
+    let mut first = 0;
+
+    while first < nr_cpu_ids {
+        // SAFETY: `buf` has room for `BATCH` samples, and `RqSnapshot` is
+        // `repr(transparent)` over the C struct; the caller holds
+        // `cpus_read_lock()`; `mm` is only compared, never dereferenced.
+        let n = unsafe {
+            bindings::membarrier_rq_snapshots(first, BATCH as u32, mm, buf.as_mut_ptr().cast())
+        };
+        if n == 0 {
+            break;
+        }
+        for (cpu, snap) in (first..).zip(buf.iter().take(n as usize)) {
+            if let Some(cpu) = CpuId::from_u32(cpu) {
+                f(cpu, snap);
+            }
+        }
+        first += n;
     }
 }
