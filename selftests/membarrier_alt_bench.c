@@ -4,17 +4,21 @@
  * module's variants, on one boot.  Not a test: it asserts nothing and
  * prints CSV rows on stdout, progress lines ("# progress: ...") on stderr.
  *
- *   membarrier_alt_bench latency [CALLS]
+ *   membarrier_alt_bench latency [CALLS [SCENARIO]]
  *	latency,<scenario>,<cmd>,<impl>,<n>,<median_ns>,<p99_ns>,
  *		<ipis_per_call>,<proc_ipis_per_call>
  *	The caller runs on CPU0.  Scenarios for CPUs 1-3: idle; busy with
  *	our threads; with the test kthreads (membarrier_alt_kthreads.ko:
  *	one lazily holding our mm, one in kthread_use_mm() of it, one with
- *	another mm); with another process; mixed.  ipis_per_call comes from
- *	the module's counters for the variants, and from the function-call
- *	IPI line of /proc/interrupts (all CPUs, so an upper bound) for the
- *	syscall, which proc_ipis_per_call reports for every implementation.
- *	First: floor,<syscall-einval|ioctl-einval>,<n>,<median_ns>,<p99_ns>.
+ *	another mm); with another process; mixed.  SCENARIO runs one of
+ *	them only (idle, own-threads, kthreads, other-process, mixed).
+ *	ipis_per_call comes from the module's counters for the variants,
+ *	and from the function-call IPI line of /proc/interrupts (all CPUs,
+ *	so an upper bound) for the syscall, which proc_ipis_per_call
+ *	reports for every implementation.
+ *	With each group of latency rows, the floor of that group:
+ *	floor,<scenario>,<cmd>,<syscall-einval|ioctl-einval>,<n>,
+ *		<median_ns>,<p99_ns>
  *
  *   membarrier_alt_bench pingpong <label> [VARIANT] [ROUNDS]
  *	pingpong,<label>,<rep>,<rounds>,<usec_per_round_trip>
@@ -208,54 +212,6 @@ static int cmp_ll(const void *a, const void *b)
 }
 
 /*
- * A cell makes up to CALLS calls, but stops after CELL_BUDGET_NS once it
- * has MIN_CALLS: with busy vCPUs under TCG one call can take milliseconds.
- */
-#define MIN_CALLS	200
-#define CELL_BUDGET_NS	1500000000LL
-
-static void latency_cell(int fd, const char *scenario, int ci, int impl,
-			 long long *t, int n)
-{
-	struct membarrier_alt_stats st;
-	long long before, after, t0, deadline;
-	double ipis, proc_ipis;
-	int i, ret;
-
-	for (i = 0; i < n / 20; i++)	/* warm up */
-		mb_issue(fd, impl, bench_cmds[ci].cmd, 0, -1);
-	if (alt_stats_reset(fd))
-		die("stats reset");
-	before = proc_fcall_ipis(-1);
-	deadline = now_ns() + CELL_BUDGET_NS;
-	for (i = 0; i < n; i++) {
-		if (i >= MIN_CALLS && now_ns() > deadline)
-			break;
-		t0 = now_ns();
-		ret = mb_issue(fd, impl, bench_cmds[ci].cmd, 0, -1);
-		t[i] = now_ns() - t0;
-		if (ret)
-			die(bench_cmds[ci].name);
-	}
-	n = i;
-	after = proc_fcall_ipis(-1);
-	proc_ipis = (double)(after - before) / n;
-	if (impl == MB_IMPL_SYSCALL) {
-		ipis = proc_ipis;
-	} else {
-		if (alt_stats(fd, impl, &st))
-			die("stats");
-		ipis = (double)st.ipis / n;
-	}
-	qsort(t, n, sizeof(*t), cmp_ll);
-	printf("latency,%s,%s,%s,%d,%lld,%lld,%.3f,%.3f\n", scenario,
-	       bench_cmds[ci].name,
-	       mb_impl_name(impl), n,
-	       t[n / 2], t[n * 99 / 100], ipis, proc_ipis);
-	fflush(stdout);
-}
-
-/*
  * The floor under every cell: an unknown command, which the syscall and
  * the ioctl both reject with EINVAL after decoding it and before any
  * membarrier work.  Their difference is what reaching the module through
@@ -264,60 +220,162 @@ static void latency_cell(int fd, const char *scenario, int ci, int impl,
  */
 #define BAD_CMD	(1 << 30)
 
-static void floor_cells(int fd, long long *t, int n)
+/*
+ * The rows of one (scenario, command) group: the command through the
+ * syscall and through each variant, then the floor through the syscall
+ * and through the ioctl.  They are measured in turns of BLOCK calls each,
+ * row after row and again, so that whatever slows the guest down for a
+ * while (the host's scheduler, under TCG) slows all of them alike and
+ * their ratios hold; a group measured after another is not comparable
+ * with it in absolute terms.  Each row gets up to CALLS calls, but the
+ * group stops after CELL_BUDGET_NS per row once each has MIN_CALLS: with
+ * busy vCPUs under TCG one call can take milliseconds.
+ */
+#define NR_IMPLS	(MEMBARRIER_ALT_VARIANT_NR + 1)	/* syscall, variants */
+#define NR_ROWS		(NR_IMPLS + 2)			/* and the two floors */
+#define BLOCK		50
+#define MIN_CALLS	200
+#define CELL_BUDGET_NS	1500000000LL
+
+/* The implementation of row k; MB_IMPL_SYSCALL is -1. */
+static int row_impl(int k)
 {
-	long long t0;
-	int which, i, ret;
+	if (k < NR_IMPLS)
+		return k - 1;
+	return k == NR_IMPLS ? MB_IMPL_SYSCALL : MEMBARRIER_ALT_VARIANT_INTREE;
+}
 
-	for (which = 0; which < 2; which++) {
-		int impl = which ? MEMBARRIER_ALT_VARIANT_INTREE : MB_IMPL_SYSCALL;
+struct turns {
+	long long *t;		/* NR_ROWS rows of n samples */
+	int n;
+	int cmd;
+	int done[NR_ROWS];
+	long long proc_ipis[NR_ROWS];	/* function-call IPIs during its turns */
+	long long deadline;
+};
 
-		for (i = 0; i < n; i++) {
-			t0 = now_ns();
-			ret = mb_issue(fd, impl, BAD_CMD, 0, -1);
-			t[i] = now_ns() - t0;
-			if (ret != -1 || errno != EINVAL)
-				die("floor: unknown command not EINVAL");
+/* One turn of row k: up to BLOCK timed calls. */
+static bool take_turn(struct turns *tu, int fd, int k)
+{
+	long long *t = tu->t + (long long)k * tu->n;
+	int cmd = k < NR_IMPLS ? tu->cmd : BAD_CMD;
+	long long before, t0;
+	int i, ret;
+
+	if (tu->done[k] >= tu->n ||
+	    (tu->done[k] >= MIN_CALLS && now_ns() > tu->deadline))
+		return false;
+	before = proc_fcall_ipis(-1);
+	for (i = 0; i < BLOCK && tu->done[k] < tu->n; i++) {
+		t0 = now_ns();
+		ret = mb_issue(fd, row_impl(k), cmd, 0, -1);
+		t[tu->done[k]++] = now_ns() - t0;
+		if (cmd == BAD_CMD && (ret != -1 || errno != EINVAL))
+			die("floor: unknown command not EINVAL");
+		if (cmd != BAD_CMD && ret)
+			die("membarrier");
+	}
+	tu->proc_ipis[k] += proc_fcall_ipis(-1) - before;
+	return true;
+}
+
+/* Sorts row k and returns its median; *p99 gets the 99th percentile. */
+static long long turns_result(struct turns *tu, int k, long long *p99)
+{
+	long long *t = tu->t + (long long)k * tu->n;
+	int n = tu->done[k];
+
+	qsort(t, n, sizeof(*t), cmp_ll);
+	*p99 = t[n * 99 / 100];
+	return t[n / 2];
+}
+
+static void latency_group(int fd, const char *scenario, int ci,
+			  long long *t, int n)
+{
+	const char *name = bench_cmds[ci].name;
+	struct membarrier_alt_stats st;
+	long long med, p99;
+	double ipis, proc_ipis;
+	struct turns tu = {
+		.t = t,
+		.n = n,
+		.cmd = bench_cmds[ci].cmd,
+	};
+	bool more;
+	int i, k;
+
+	for (k = 0; k < NR_IMPLS; k++)	/* warm up */
+		for (i = 0; i < n / 20; i++)
+			mb_issue(fd, row_impl(k), tu.cmd, 0, -1);
+	if (alt_stats_reset(fd))
+		die("stats reset");
+	tu.deadline = now_ns() + CELL_BUDGET_NS * NR_ROWS;
+	do {
+		more = false;
+		for (k = 0; k < NR_ROWS; k++)
+			more |= take_turn(&tu, fd, k);
+	} while (more);
+
+	for (k = 0; k < NR_IMPLS; k++) {
+		med = turns_result(&tu, k, &p99);
+		proc_ipis = (double)tu.proc_ipis[k] / tu.done[k];
+		if (row_impl(k) == MB_IMPL_SYSCALL) {
+			ipis = proc_ipis;
+		} else {
+			if (alt_stats(fd, row_impl(k), &st))
+				die("stats");
+			ipis = (double)st.ipis / tu.done[k];
 		}
-		qsort(t, n, sizeof(*t), cmp_ll);
-		printf("floor,%s,%d,%lld,%lld\n",
-		       which ? "ioctl-einval" : "syscall-einval", n,
-		       t[n / 2], t[n * 99 / 100]);
+		printf("latency,%s,%s,%s,%d,%lld,%lld,%.3f,%.3f\n", scenario,
+		       name, mb_impl_name(row_impl(k)), tu.done[k], med, p99,
+		       ipis, proc_ipis);
+	}
+	for (k = NR_IMPLS; k < NR_ROWS; k++) {
+		med = turns_result(&tu, k, &p99);
+		printf("floor,%s,%s,%s,%d,%lld,%lld\n", scenario, name,
+		       k == NR_IMPLS ? "syscall-einval" : "ioctl-einval",
+		       tu.done[k], med, p99);
 	}
 	fflush(stdout);
 }
 
-static void run_latency(int fd, int n)
+static void run_latency(int fd, int n, const char *only)
 {
-	int total = NR_SCENARIOS * ARRAY_SIZE(bench_cmds) *
-		    (MEMBARRIER_ALT_VARIANT_NR + 1);
-	long long *t = calloc(n, sizeof(*t));
-	enum scenario s;
-	int ci, impl, cell = 0;
+	int total = NR_SCENARIOS * ARRAY_SIZE(bench_cmds);
+	long long *t = calloc((size_t)n * NR_ROWS, sizeof(*t));
+	enum scenario s, first = 0, last = NR_SCENARIOS - 1;
+	int ci, group = 0;
 	struct setup st;
 
-	if (!t)
+	if (!t || n < 1)
 		die("calloc");
+	if (only) {
+		for (s = 0; s < NR_SCENARIOS; s++)
+			if (!strcmp(only, scenario_names[s]))
+				break;
+		if (s == NR_SCENARIOS) {
+			errno = EINVAL;
+			die(only);
+		}
+		first = last = s;
+		total = ARRAY_SIZE(bench_cmds);
+	}
 	if (pin_to_cpu(0) || sys_register_all())
 		die("pin/register");
-	floor_cells(fd, t, n);
 	/* Enrol our mm for both hook variants too. */
 	if (alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
 			   0, 0, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC) ||
 	    alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
 			   0, 0, MEMBARRIER_ALT_VARIANT_MM_CID_MB))
 		die("register hook variants");
-	for (s = 0; s < NR_SCENARIOS; s++) {
+	for (s = first; s <= last; s++) {
 		scenario_start(s, &st);
 		for (ci = 0; ci < (int)ARRAY_SIZE(bench_cmds); ci++) {
-			for (impl = MB_IMPL_SYSCALL; impl < MEMBARRIER_ALT_VARIANT_NR;
-			     impl++) {
-				fprintf(stderr, "# progress: latency %d/%d %s %s %s\n",
-					++cell, total, scenario_names[s],
-					bench_cmds[ci].name,
-					mb_impl_name(impl));
-				latency_cell(fd, scenario_names[s], ci, impl, t, n);
-			}
+			fprintf(stderr, "# progress: latency %d/%d %s %s\n",
+				++group, total, scenario_names[s],
+				bench_cmds[ci].name);
+			latency_group(fd, scenario_names[s], ci, t, n);
 		}
 		scenario_stop(&st);
 	}
@@ -465,12 +523,13 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		die(MEMBARRIER_ALT_DEVICE);
 	if (!strcmp(what, "latency")) {
-		run_latency(fd, argc > 2 ? atoi(argv[2]) : 2000);
+		run_latency(fd, argc > 2 ? atoi(argv[2]) : 2000,
+			    argc > 3 ? argv[3] : NULL);
 	} else if (!strcmp(what, "litmus")) {
 		run_litmus(fd, argc > 2 ? atoi(argv[2]) : 3000);
 	} else {
 		fprintf(stderr,
-			"usage: %s latency [CALLS]\n"
+			"usage: %s latency [CALLS [SCENARIO]]\n"
 			"       %s pingpong LABEL [VARIANT] [ROUNDS]\n"
 			"       %s attach\n"
 			"       %s litmus [ITERATIONS]\n",
