@@ -344,7 +344,9 @@ def main():
             pm, bm = statistics.median(pp["not-loaded"]), statistics.median(bpp)
             md.append("The same ping-pong, module not loaded, on the patched "
                       "kernel (this boot) and on the unpatched kernel built "
-                      "from the same config (a second boot, right after). "
+                      "from the same config (a second boot, right after); "
+                      "'unpatched' keeps the series' rust/-only patches, "
+                      "which change no C code the scheduler runs. "
                       "Budget: at most 1.01x. Two boots: the boot-to-boot "
                       "spread adds to the spread of the runs.")
             md.append("")

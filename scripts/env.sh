@@ -7,8 +7,10 @@
 
 MBA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MBA_CACHE=${MBA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/membarrier-alt}
-# MBA_SERIES=none selects the unpatched kernel (make ab BASELINE=1), built
-# and cached beside the patched one; a guest of it has no module.
+# MBA_SERIES=none selects the baseline kernel (make ab BASELINE=1): 7.3
+# with only the series' patches that touch nothing but rust/ (see
+# kernel-src.sh), so no scheduler change.  It is built and cached beside
+# the patched one, and a guest of it has no module.
 MBA_SERIES=${MBA_SERIES:-patches}
 LLVM_VER=19
 LLVM_BIN=/usr/lib/llvm-$LLVM_VER/bin

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Boot the patched kernel of a foreign ARCH (arm64, ppc64le) under TCG with
 # plain qemu and the initramfs of scripts/initramfs.sh, with the module
-# loaded (none on the unpatched kernel, MBA_SERIES=none).  With CMD, run it in the guest, print its output and exit with its
-# status (125 when the guest never reported one); without, open a shell.
+# loaded (none on the baseline kernel, MBA_SERIES=none).  With CMD, run it
+# in the guest, print its output and exit with its status (125 when the
+# guest never reported one); without, open a shell.
 #
 # usage: guest-qemu.sh ARCH [CMD]
 set -euo pipefail

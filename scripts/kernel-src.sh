@@ -1,8 +1,9 @@
 #!/bin/bash
 # Unpack Debian's linux-source-7.3 into the cache and apply patches/*.patch
-# in order.  Prints the path of the patched tree.  The tree is keyed by the
-# source package version and the content of the series, so an unchanged
-# series reuses it.
+# in order (with MBA_SERIES=none, the baseline: only the patches that touch
+# nothing but rust/).  Prints the path of the tree.  The tree is keyed by
+# the source package version and the content of the patches applied, so an
+# unchanged series reuses it.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
@@ -12,12 +13,23 @@ TARBALL=/usr/src/linux-source-7.3.tar.xz
 pkg_ver=$(dpkg-query -W -f='${Version}' linux-source-7.3)
 shopt -s nullglob
 patches=("$MBA_ROOT"/patches/*.patch)
-series_hash=$(cat /dev/null "${patches[@]}" | sha256sum | cut -c1-12)
-tree="$MBA_CACHE/src/linux-$pkg_ver-$series_hash"
+kind=
 if [ "$MBA_SERIES" = none ]; then
-	patches=()
-	tree="$MBA_CACHE/src/linux-$pkg_ver-unpatched"
+	# The baseline keeps only the patches that touch nothing but rust/:
+	# bindings, helpers and the kernel crate's own build fixes (without
+	# which the kernel crate does not build on powerpc), none of which
+	# the scheduler runs.  The patches under test are left out.
+	base=()
+	for p in "${patches[@]}"; do
+		if ! grep -E '^ [^ ]+ +\| ' "$p" | grep -qvE '^ rust/'; then
+			base+=("$p")
+		fi
+	done
+	patches=("${base[@]}")
+	kind=unpatched-
 fi
+series_hash=$(cat /dev/null "${patches[@]}" | sha256sum | cut -c1-12)
+tree="$MBA_CACHE/src/linux-$pkg_ver-$kind$series_hash"
 
 if [ -f "$tree/.mba-patched" ]; then
 	echo "$tree"
@@ -36,12 +48,13 @@ touch "$tree.tmp/.mba-patched"
 mv "$tree.tmp" "$tree"
 
 # Trees of older series are dead weight; builds referring to them are
-# rebuilt anyway, since the tree is part of their key.  The unpatched
-# baseline tree stays.
+# rebuilt anyway, since the tree is part of their key.  The trees of the
+# other kind (patched or baseline) stay.
 for old in "$MBA_CACHE/src/linux-"*; do
-	case "$old" in
-	"$tree" | *-unpatched) ;;
-	*) rm -rf "$old" ;;
+	[ "$old" != "$tree" ] || continue
+	case "$(basename "$old")" in
+	*-unpatched*) [ -z "$kind" ] || rm -rf "$old" ;;
+	*) [ -n "$kind" ] || rm -rf "$old" ;;
 	esac
 done
 echo "$tree"
