@@ -84,9 +84,12 @@ rust_src_ver=$(apt-cache madison rust-src |
 apt_install flex bison bc libelf-dev libssl-dev cpio kmod xz-utils \
 	python3-venv gcc make perl rsync udev
 apt_install -t trixie-backports "rust-src=$rust_src_ver" linux-source-7.3
-apt_install -t bookworm-backports "libclang-$LLVM_VER-dev" "clang-$LLVM_VER" \
-	"lld-$LLVM_VER" "llvm-$LLVM_VER" \
-	qemu-system-x86 qemu-system-arm qemu-system-ppc
+# The LLVM of rustc's major version: bookworm-security carries LLVM 22
+# (for the browsers), so no suite needs naming for it.
+apt_install "libclang-$LLVM_VER-dev" "clang-$LLVM_VER" "lld-$LLVM_VER" \
+	"llvm-$LLVM_VER"
+apt_install -t bookworm-backports qemu-system-x86 qemu-system-arm \
+	qemu-system-ppc
 # Static selftests for the foreign guests.
 apt_install gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
 	gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross

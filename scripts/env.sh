@@ -12,7 +12,10 @@ MBA_CACHE=${MBA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/membarrier-alt}
 # kernel-src.sh), so no scheduler change.  It is built and cached beside
 # the patched one, and a guest of it has no module.
 MBA_SERIES=${MBA_SERIES:-patches}
-LLVM_VER=19
+# clang must be built on the same LLVM major version as rustc, or the kernel
+# cannot inline its C helpers into Rust code (RUSTC_CLANG_LLVM_COMPATIBLE,
+# for RUST_INLINE_HELPERS): take the version from the rustc that builds.
+LLVM_VER=$(rustc --version --verbose | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p')
 LLVM_BIN=/usr/lib/llvm-$LLVM_VER/bin
 
 export LIBCLANG_PATH=/usr/lib/llvm-$LLVM_VER/lib
