@@ -7,6 +7,7 @@
 //! not. Each decision is counted, so that the tests can check the targeting
 //! of every variant exactly.
 
+use core::mem::MaybeUninit;
 use kernel::{
     bindings,
     cpu::CpuId,
@@ -175,7 +176,9 @@ pub(crate) fn for_each_cpu_sample(
     mm: *const bindings::mm_struct,
     mut f: impl FnMut(CpuId, &RqSnapshot),
 ) {
-    let mut buf = [RqSnapshot::EMPTY; BATCH];
+    // Left uninitialized: zeroing it on every command would cost more,
+    // under TCG, than the samples themselves.
+    let mut buf = [const { MaybeUninit::<RqSnapshot>::uninit() }; BATCH];
     let nr_cpu_ids = kernel::cpu::nr_cpu_ids();
     let mut first = 0;
 
@@ -190,6 +193,9 @@ pub(crate) fn for_each_cpu_sample(
             break;
         }
         for (cpu, snap) in (first..).zip(buf.iter().take(n as usize)) {
+            // SAFETY: `membarrier_rq_snapshots()` stored a whole sample in
+            // each of the first `n` entries.
+            let snap = unsafe { snap.assume_init_ref() };
             if let Some(cpu) = CpuId::from_u32(cpu) {
                 f(cpu, snap);
             }
