@@ -21,7 +21,7 @@ if [ "$MBA_SERIES" = none ]; then
 	# the scheduler runs.  The patches under test are left out.
 	base=()
 	for p in "${patches[@]}"; do
-		if ! grep -E '^ [^ ]+ +\| ' "$p" | grep -qvE '^ rust/'; then
+		if ! grep '^diff --git ' "$p" | grep -qv '^diff --git a/rust/'; then
 			base+=("$p")
 		fi
 	done
