@@ -8,6 +8,11 @@
 # kernel with the same config and runs the scheduler-cost phase there, so
 # the report can set the patches with nothing attached against none.
 #
+# Then the scheduler-cost phases run once more in an -icount boot of each
+# kernel (MBA_ICOUNT=1, see env.sh), whose clock counts instructions: the
+# same ping-pong, deterministic to a few parts in ten thousand, where the
+# host-timed runs spread by tens of percent.
+#
 # usage: ab.sh ARCH [ROUNDS [CALLS [ITERATIONS]]]
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -54,10 +59,22 @@ if [ "${MBA_AB_BASELINE:-0}" = 1 ]; then
 	baseline=("baseline_log=$out/baseline.log")
 fi
 
+# One round: under -icount the runs repeat, so more rounds add nothing.
+echo "=== $arch: -icount guest; log in $out/icount.log" >&2
+irc=$(MBA_ICOUNT=1 run_guest "$out/icount.log" 1 0 0)
+[ "$irc" -eq 0 ] || rc=$irc
+icount=("icount_log=$out/icount.log")
+if [ "${MBA_AB_BASELINE:-0}" = 1 ]; then
+	echo "=== $arch: -icount baseline guest; log in $out/baseline-icount.log" >&2
+	brc=$(MBA_SERIES=none MBA_ICOUNT=1 run_guest "$out/baseline-icount.log" 1)
+	[ "$brc" -eq 0 ] || rc=$brc
+	icount+=("baseline_icount_log=$out/baseline-icount.log")
+fi
+
 python3 "$MBA_ROOT/scripts/ab-report.py" "$raw" "$out" \
 	"arch=$arch" \
 	"series=$(basename "$src" | sed 's/.*-//')" \
 	"accel=TCG (qemu, --disable-kvm)" \
 	"host_cpus=$(nproc)" \
-	"guest_seconds=$((SECONDS - start))" "${baseline[@]}"
+	"guest_seconds=$((SECONDS - start))" "${baseline[@]}" "${icount[@]}"
 [ "$rc" -eq 0 ] || mba_die "the guest failed (exit status $rc); see $raw"

@@ -12,6 +12,11 @@ MBA_CACHE=${MBA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/membarrier-alt}
 # kernel-src.sh), so no scheduler change.  It is built and cached beside
 # the patched one, and a guest of it has no module.
 MBA_SERIES=${MBA_SERIES:-patches}
+# MBA_ICOUNT=1 boots guests with these QEMU options: one TCG thread for all
+# vCPUs, and a guest clock that advances by one nanosecond per executed
+# instruction (and jumps over idle time), so guest timings count
+# instructions and repeat from run to run.
+MBA_ICOUNT_OPTS="-icount shift=0,sleep=off"
 # clang must be built on the same LLVM major version as rustc, or the kernel
 # cannot inline its C helpers into Rust code (RUSTC_CLANG_LLVM_COMPATIBLE,
 # for RUST_INLINE_HELPERS): take the version from the rustc that builds.

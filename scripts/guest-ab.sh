@@ -8,7 +8,8 @@
 #
 # The scheduler-cost phases run in rounds, each from "not loaded" to "hooks
 # attached, mm registered", so that a drift of the (emulated) machine over
-# time spreads over every phase instead of biasing one.
+# time spreads over every phase instead of biasing one.  CALLS=0 runs the
+# scheduler-cost phases only (the -icount boot of scripts/ab.sh).
 #
 # usage: guest-ab.sh DIR [ROUNDS [CALLS [ITERATIONS]]]
 set -euo pipefail
@@ -51,7 +52,7 @@ while [ "$r" -le "$rounds" ]; do
 	r=$((r + 1))
 done
 
-if [ -n "${MBA_KO:-}" ]; then
+if [ -n "${MBA_KO:-}" ] && [ "$calls" -gt 0 ]; then
 	insmod "$dir/membarrier_alt_kthreads.ko"
 	b latency "$calls"
 	b litmus "$iterations"

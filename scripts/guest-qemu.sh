@@ -5,6 +5,9 @@
 # in the guest, print its output and exit with its status (125 when the
 # guest never reported one); without, open a shell.
 #
+# With MBA_ICOUNT=1 the guest runs under -icount (MBA_ICOUNT_OPTS, env.sh):
+# its clock counts instructions, not host time.
+#
 # usage: guest-qemu.sh ARCH [CMD]
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -33,6 +36,10 @@ esac
 qemu+=(-accel tcg -smp "${MBA_GUEST_CPUS:-4}" -m "${MBA_GUEST_MEM:-1G}"
        -nographic -no-reboot -initrd "$initrd"
        -append "console=$console loglevel=1 panic=-1")
+if [ "${MBA_ICOUNT:-0}" = 1 ]; then
+	# shellcheck disable=SC2206 # options, split on purpose
+	qemu+=($MBA_ICOUNT_OPTS)
+fi
 
 if [ -z "$cmd" ]; then
 	exec "${qemu[@]}"

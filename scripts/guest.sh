@@ -6,6 +6,8 @@
 # without, open an interactive shell.  The host root, and so this repo, is
 # visible in the guest at the same path.
 #
+# With MBA_ICOUNT=1 the guest runs under -icount (see guest-qemu.sh).
+#
 # usage: guest.sh ARCH [CMD]
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -28,6 +30,9 @@ vng_args=(
 	--cwd "$PWD"
 	--append root=/dev/root
 )
+if [ "${MBA_ICOUNT:-0}" = 1 ]; then
+	vng_args+=(--qemu-opts "$MBA_ICOUNT_OPTS")
+fi
 
 init="$MBA_ROOT/scripts/guest-init.sh"
 if [ -n "$cmd" ]; then
