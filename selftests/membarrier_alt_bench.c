@@ -17,8 +17,8 @@
  *	so an upper bound) for the syscall, which proc_ipis_per_call
  *	reports for every implementation.
  *	With each group of latency rows, the floor of that group:
- *	floor,<scenario>,<cmd>,<syscall-einval|ioctl-einval>,<n>,
- *		<median_ns>,<p99_ns>
+ *	floor,<scenario>,<cmd>,<syscall-einval|ioctl-einval|ioctl-enotty>,
+ *		<n>,<median_ns>,<p99_ns>
  *
  *   membarrier_alt_bench pingpong <label> [VARIANT] [ROUNDS]
  *	pingpong,<label>,<rep>,<rounds>,<usec_per_round_trip>
@@ -221,6 +221,13 @@ static int cmp_ll(const void *a, const void *b)
 #define BAD_CMD	(1 << 30)
 
 /*
+ * And an ioctl the device does not have, which the module rejects with
+ * ENOTTY before it reads the argument: what the cheapest possible ioctl
+ * costs, a lower bound for any implementation behind ioctl().
+ */
+#define BAD_IOC	_IO(MEMBARRIER_ALT_IOC_MAGIC, 0xff)
+
+/*
  * The rows of one (scenario, command) group: the command through the
  * syscall and through each variant, then the floor through the syscall
  * and through the ioctl.  They are measured in turns of BLOCK calls each,
@@ -232,7 +239,8 @@ static int cmp_ll(const void *a, const void *b)
  * busy vCPUs under TCG one call can take milliseconds.
  */
 #define NR_IMPLS	(MEMBARRIER_ALT_VARIANT_NR + 1)	/* syscall, variants */
-#define NR_ROWS		(NR_IMPLS + 2)			/* and the two floors */
+#define NR_ROWS		(NR_IMPLS + 3)			/* and the three floors */
+#define ROW_ENOTTY	(NR_IMPLS + 2)
 #define BLOCK		50
 #define MIN_CALLS	200
 #define CELL_BUDGET_NS	1500000000LL
@@ -271,10 +279,14 @@ static bool take_turn(struct turns *tu, int fd, int k)
 		before = proc_fcall_ipis(-1);
 	for (i = 0; i < BLOCK && tu->done[k] < tu->n; i++) {
 		t0 = now_ns();
-		ret = mb_issue(fd, row_impl(k), cmd, 0, -1);
+		if (k == ROW_ENOTTY)
+			ret = ioctl(fd, BAD_IOC, 0);
+		else
+			ret = mb_issue(fd, row_impl(k), cmd, 0, -1);
 		t[tu->done[k]++] = now_ns() - t0;
-		if (floor && (ret != -1 || errno != EINVAL))
-			die("floor: unknown command not EINVAL");
+		if (floor && (ret != -1 ||
+			      errno != (k == ROW_ENOTTY ? ENOTTY : EINVAL)))
+			die("floor: unknown command or ioctl accepted");
 		if (!floor && ret)
 			die("membarrier");
 	}
@@ -338,7 +350,8 @@ static void latency_group(int fd, const char *scenario, int ci,
 	for (k = NR_IMPLS; k < NR_ROWS; k++) {
 		med = turns_result(&tu, k, &p99);
 		printf("floor,%s,%s,%s,%d,%lld,%lld\n", scenario, name,
-		       k == NR_IMPLS ? "syscall-einval" : "ioctl-einval",
+		       k == NR_IMPLS ? "syscall-einval" :
+		       k == ROW_ENOTTY ? "ioctl-enotty" : "ioctl-einval",
 		       tu.done[k], med, p99);
 	}
 	fflush(stdout);
