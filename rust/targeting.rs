@@ -196,9 +196,9 @@ pub(crate) fn for_each_cpu_sample(
             // SAFETY: `membarrier_rq_snapshots()` stored a whole sample in
             // each of the first `n` entries.
             let snap = unsafe { snap.assume_init_ref() };
-            if let Some(cpu) = CpuId::from_u32(cpu) {
-                f(cpu, snap);
-            }
+            // SAFETY: the samples end at nr_cpu_ids, so `cpu` is below it.
+            // (`CpuId::from_u32()` would check again, out of line.)
+            f(unsafe { CpuId::from_u32_unchecked(cpu) }, snap);
         }
         first += n;
     }
