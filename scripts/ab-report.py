@@ -285,6 +285,10 @@ def main():
         ["kernel", meta.get("kernel", "?")],
         ["guest machine", meta.get("machine", "?")],
         ["patch series hash", host.get("series", "?")],
+        ["kernel config", {"bench": "bench: make check's without lock "
+                                    "debugging (qemu/bench.config)",
+                           "check": "check: make check's, lockdep on"}
+         .get(host.get("config"), host.get("config", "?"))],
         ["vCPUs", meta.get("vcpus", "?")],
         ["accelerator", host.get("accel", "?")],
         ["host CPUs", host.get("host_cpus", "?")],

@@ -13,8 +13,13 @@
 # same ping-pong, deterministic to a few parts in ten thousand, where the
 # host-timed runs spread by tens of percent.
 #
+# Every kernel here is built with MBA_CONFIG=bench (env.sh): the config of
+# `make check` without lock debugging.  MBA_CONFIG=check measures the
+# debug kernels of `make check` instead.
+#
 # usage: ab.sh ARCH [ROUNDS [CALLS [ITERATIONS]]]
 set -euo pipefail
+export MBA_CONFIG=${MBA_CONFIG:-bench}
 . "$(dirname "$0")/env.sh"
 
 arch=${1:?usage: ab.sh ARCH [ROUNDS [CALLS [ITERATIONS]]]}
@@ -74,6 +79,7 @@ fi
 python3 "$MBA_ROOT/scripts/ab-report.py" "$raw" "$out" \
 	"arch=$arch" \
 	"series=$(basename "$src" | sed 's/.*-//')" \
+	"config=$MBA_CONFIG" \
 	"accel=TCG (qemu, --disable-kvm)" \
 	"host_cpus=$(nproc)" \
 	"guest_seconds=$((SECONDS - start))" "${baseline[@]}" "${icount[@]}"

@@ -12,6 +12,11 @@ MBA_CACHE=${MBA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/membarrier-alt}
 # kernel-src.sh), so no scheduler change.  It is built and cached beside
 # the patched one, and a guest of it has no module.
 MBA_SERIES=${MBA_SERIES:-patches}
+# MBA_CONFIG=bench selects the kernels `make ab` measures: the config of
+# `make check` plus qemu/bench.config, without lock debugging.  They are
+# cached beside the others, and what is built against them (module,
+# selftests, initramfs) goes to out/<arch>-bench instead of out/<arch>.
+MBA_CONFIG=${MBA_CONFIG:-check}
 # MBA_ICOUNT=1 boots guests with these QEMU options: one TCG thread for all
 # vCPUs, and a guest clock that advances by one nanosecond per executed
 # instruction (and jumps over idle time), so guest timings count
@@ -43,6 +48,15 @@ mba_karch() {
 	ppc64le) echo powerpc ;;
 	*) echo "unknown arch: $1" >&2; return 1 ;;
 	esac
+}
+
+# mba_out ARCH: where what is built for ARCH and MBA_CONFIG goes.
+mba_out() {
+	if [ "$MBA_CONFIG" = bench ]; then
+		echo "$MBA_ROOT/out/$1-bench"
+	else
+		echo "$MBA_ROOT/out/$1"
+	fi
 }
 
 mba_die() {

@@ -25,7 +25,7 @@ busybox="$MBA_CACHE/busybox/$debarch/bin/busybox"
 [ -x "$busybox" ] || mba_die "$busybox missing: run 'make deps'"
 
 tests=$("$MBA_ROOT/scripts/selftests.sh" "$arch")
-out="$MBA_ROOT/out/$arch"
+out=$(mba_out "$arch")
 name=initramfs
 ko=-	# the unpatched kernel (MBA_SERIES=none) has no module
 if [ "$MBA_SERIES" = none ]; then

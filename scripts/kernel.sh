@@ -11,6 +11,7 @@ set -euo pipefail
 arch=${1:?usage: kernel.sh ARCH}
 karch=$(mba_karch "$arch")
 frags=("$MBA_ROOT/qemu/common.config" "$MBA_ROOT/qemu/$arch.config")
+[ "$MBA_CONFIG" != bench ] || frags+=("$MBA_ROOT/qemu/bench.config")
 for f in "${frags[@]}"; do
 	[ -f "$f" ] || mba_die "missing config fragment $f"
 done
@@ -24,7 +25,8 @@ key=$( {
 	bindgen --version
 } | sha256sum | cut -c1-12)
 flavor=$arch
-[ "$MBA_SERIES" != none ] || flavor=$arch-unpatched
+[ "$MBA_SERIES" != none ] || flavor=$flavor-unpatched
+[ "$MBA_CONFIG" != bench ] || flavor=$flavor-bench
 out="$MBA_CACHE/build/$flavor-$key"
 
 if [ -f "$out/.mba-built" ]; then
@@ -85,17 +87,12 @@ mkdir -p "$out"
 }
 touch "$out/.mba-built"
 
-# Older builds of this arch and flavor are dead weight (a few GiB each).
+# Older builds of this flavor are dead weight (a few GiB each); other
+# flavors (unpatched, bench) stay beside this one.
 for old in "$MBA_CACHE/build/$flavor"-*; do
-	case "$old" in
-	"$out" | "$out.log") ;;
-	"$MBA_CACHE/build/$arch-unpatched"-*)
-		# The baseline stays beside the patched build.
-		if [ "$MBA_SERIES" = none ]; then
-			rm -rf "$old"
-		fi
-		;;
-	*) rm -rf "$old" ;;
-	esac
+	[ "$old" != "$out" ] && [ "$old" != "$out.log" ] || continue
+	if [[ ${old#"$MBA_CACHE/build/$flavor"-} =~ ^[0-9a-f]{12}(\.log)?$ ]]; then
+		rm -rf "$old"
+	fi
 done
 echo "$out"

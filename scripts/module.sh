@@ -9,7 +9,7 @@ set -euo pipefail
 
 arch=${1:?usage: module.sh ARCH}
 kdir=$("$MBA_ROOT/scripts/kernel.sh" "$arch")
-mo="$MBA_ROOT/out/$arch/module"
+mo="$(mba_out "$arch")/module"
 mkdir -p "$mo"
 
 make -C "$kdir" M="$MBA_ROOT" MO="$mo" ARCH="$(mba_karch "$arch")" LLVM=1 \

@@ -9,7 +9,7 @@ set -euo pipefail
 arch=${1:?usage: selftests.sh ARCH}
 kdir=$("$MBA_ROOT/scripts/kernel.sh" "$arch")
 src=$("$MBA_ROOT/scripts/kernel-src.sh")
-out="$MBA_ROOT/out/$arch/selftests"
+out="$(mba_out "$arch")/selftests"
 
 case "$arch" in
 x86_64) cc=gcc ;;
@@ -21,7 +21,7 @@ make -C "$MBA_ROOT/selftests" KSRC="$src" KHDR="$kdir/usr/include" \
 	OUT="$out" CC="$cc" >&2
 
 # The test-only kthread module goes beside the tests.
-mo="$MBA_ROOT/out/$arch/kthreads"
+mo="$(mba_out "$arch")/kthreads"
 mkdir -p "$mo"
 make -C "$kdir" M="$MBA_ROOT/selftests/kthreads" MO="$mo" \
 	ARCH="$(mba_karch "$arch")" LLVM=1 modules >&2
