@@ -245,6 +245,50 @@ def icount_section(host, md, out):
     md.append("")
     md.append(table(["budget (instructions)", "ratio", "at most",
                      "verdict"], budgets))
+    icount_latency(host["icount_log"], md)
+
+
+def icount_latency(log, md):
+    """The idle latency rows of the -icount boot, in instructions."""
+    rows, _rc = parse(log)
+    lat = {(c, i): int(med) for sc, c, i, _n, med, _p99, _ipis, _pipis
+           in rows["latency"] if sc == "idle"}
+    floor = {(c, call): int(med) for sc, c, call, _n, med, _p99
+             in rows["floor"] if sc == "idle"}
+    if not lat:
+        return
+    md.append("")
+    md.append("### Latency per call, other CPUs idle, in instructions")
+    md.append("")
+    md.append("The idle scenario of the latency matrix, in the same -icount "
+              "boot: median instructions per call (the caller's, plus "
+              "whatever the idle CPUs execute meanwhile, which is nothing "
+              "here: no IPIs). These ratios repeat from run to run; the "
+              "host-timed ones above are the budget's.")
+    md.append("")
+    body = []
+    for cmd in CMDS:
+        sys_ = lat.get((cmd, "syscall"))
+        if not sys_:
+            continue
+        r = [cmd, sys_]
+        for impl in IMPLS[1:]:
+            v = lat.get((cmd, impl))
+            r.append(f"{v} ({v / sys_:.3f})" if v else "-")
+        fl = [floor.get((cmd, k)) for k in
+              ["syscall-einval", "ioctl-einval", "ioctl-enotty"]]
+        r.append(" / ".join(str(x) if x else "-" for x in fl))
+        r.append(f"{fl[2] / sys_:.3f}" if fl[2] else "-")
+        if fl[0] and fl[1] and lat.get((cmd, "intree")):
+            r.append(f"{(lat[(cmd, 'intree')] - fl[1] + fl[0]) / sys_:.3f}")
+        else:
+            r.append("-")
+        body.append(r)
+    md.append(table(["command", "syscall"] + [f"{i} (ratio)" for i in
+                                              IMPLS[1:]] +
+                    ["floor (syscall EINVAL / ioctl EINVAL / ioctl ENOTTY)",
+                     "an ioctl doing nothing / syscall",
+                     "intree without ioctl entry cost"], body))
 
 
 def main():

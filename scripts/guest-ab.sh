@@ -8,16 +8,18 @@
 #
 # The scheduler-cost phases run in rounds, each from "not loaded" to "hooks
 # attached, mm registered", so that a drift of the (emulated) machine over
-# time spreads over every phase instead of biasing one.  CALLS=0 runs the
-# scheduler-cost phases only (the -icount boot of scripts/ab.sh).
+# time spreads over every phase instead of biasing one.  CALLS=0 skips the
+# latency phase, ITERATIONS=0 the litmus, and SCENARIO limits the latency
+# phase to one scenario (the -icount boots of scripts/ab.sh).
 #
-# usage: guest-ab.sh DIR [ROUNDS [CALLS [ITERATIONS]]]
+# usage: guest-ab.sh DIR [ROUNDS [CALLS [ITERATIONS [SCENARIO]]]]
 set -euo pipefail
 
-dir=${1:?usage: guest-ab.sh DIR [ROUNDS [CALLS [ITERATIONS]]]}
+dir=${1:?usage: guest-ab.sh DIR [ROUNDS [CALLS [ITERATIONS [SCENARIO]]]]}
 rounds=${2:-3}
 calls=${3:-2000}
 iterations=${4:-3000}
+scenario=${5-}
 bench="$dir/membarrier_alt_bench"
 . "$(dirname "$0")/guest-lib.sh"
 csv=$(mktemp)
@@ -54,8 +56,11 @@ done
 
 if [ -n "${MBA_KO:-}" ] && [ "$calls" -gt 0 ]; then
 	insmod "$dir/membarrier_alt_kthreads.ko"
-	b latency "$calls"
-	b litmus "$iterations"
+	# shellcheck disable=SC2086 # no scenario: no argument
+	b latency "$calls" $scenario
+	if [ "$iterations" -gt 0 ]; then
+		b litmus "$iterations"
+	fi
 	rmmod membarrier_alt_kthreads
 fi
 
