@@ -21,6 +21,7 @@ help: ## List the targets
 	@echo "Variables: ARCHES='$(ARCHES)', RUN='<cmd>' for 'make vm' (first arch),"
 	@echo "           ARCH=<arch> ROUNDS=$(ROUNDS) CALLS=$(CALLS) ITERATIONS=$(ITERATIONS)"
 	@echo "           BASELINE=1 (also boot unpatched 7.3) for 'make ab',"
+	@echo "           MBA_CONFIG=check for 'make ab' on the lockdep kernels of 'make check',"
 	@echo "           CLIPPY=1 for 'make module', MBA_CACHE=<dir> for builds."
 
 deps: ## Install the toolchain (apt, rust-src, bindgen, QEMU, virtme-ng)
