@@ -355,7 +355,9 @@ fn select_targets(
 ) {
     // Counted here and added once per reason: one shared atomic per CPU
     // per call is a cost the syscall does not pay.
-    let mut skipped = [0u64; NR_SKIPS];
+    // u32: at most nr_cpu_ids per reason, and small enough to be zeroed
+    // with a few stores instead of a call to memset().
+    let mut skipped = [0u32; NR_SKIPS];
     // The CPU the caller runs on when this is read is in program order with
     // it, even if the caller migrates afterwards; in-tree reads it in the
     // loop, for the same reason.

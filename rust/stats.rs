@@ -92,12 +92,12 @@ pub(crate) fn skip(variant: Variant, why: Skip) {
 
 /// Counts `skipped[why]` CPUs that `variant` decided not to interrupt, for
 /// every reason `why`.
-pub(crate) fn skips(variant: Variant, skipped: &[u64; NR_SKIPS]) {
+pub(crate) fn skips(variant: Variant, skipped: &[u32; NR_SKIPS]) {
     let c = of(variant);
 
     for (counter, &n) in c.skipped.iter().zip(skipped) {
         if n != 0 {
-            counter.add(n, Relaxed);
+            counter.add(u64::from(n), Relaxed);
         }
     }
 }

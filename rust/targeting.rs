@@ -52,6 +52,7 @@ impl Policy {
     }
 
     /// Decides whether the CPU sampled in `snap` gets an IPI.
+    #[inline]
     pub(crate) fn decide(self, scope: Scope, snap: &RqSnapshot) -> Result<(), Skip> {
         let registered =
             snap.0.membarrier_state & bindings::MEMBARRIER_STATE_GLOBAL_EXPEDITED as i32 != 0;
