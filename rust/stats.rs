@@ -6,9 +6,15 @@
 //! timing: which CPUs an IPI handler ran on, and why the other CPUs were
 //! skipped. They are plain relaxed atomics: a test reads them after the calls
 //! it counts have returned, and the calls wait for their IPI handlers.
+//!
+//! What the IPI handlers and the scheduler hooks count, they count on the
+//! CPU they run on, in a cache line of that CPU's own: the hooks run on
+//! every context switch once attached, and a counter shared by all CPUs
+//! would move its line between them each time. Totals are summed when read.
 
 use core::fmt;
 use kernel::{
+    bindings,
     cpu::CpuId,
     sync::atomic::{
         Atomic,
@@ -25,51 +31,96 @@ use crate::uapi::{
     NR_VARIANTS, //
 };
 
+/// How many CPUs get counters of their own: CPUs at or beyond it (there are
+/// none unless NR_CPUS exceeds the ABI's [`MAX_CPUS`]) share `beyond`.
+const SLOTS: usize = if (bindings::NR_CPUS as usize) < MAX_CPUS {
+    bindings::NR_CPUS as usize
+} else {
+    MAX_CPUS
+};
+
+// `CpuCounters` is aligned to 128 bytes, the largest cache line of the
+// arches this module builds for (powerpc64).
+const _: () = assert!(bindings::SMP_CACHE_BYTES as usize <= 128);
+
+/// The counters of one variant that one CPU updates.
+#[repr(align(128))]
+struct CpuCounters {
+    ipis: Atomic<u64>,
+    local: Atomic<u64>,
+    serialized: Atomic<u64>,
+    hooks: Atomic<u64>,
+    hook_barriers: Atomic<u64>,
+}
+
+impl CpuCounters {
+    const fn new() -> Self {
+        Self {
+            ipis: Atomic::new(0),
+            local: Atomic::new(0),
+            serialized: Atomic::new(0),
+            hooks: Atomic::new(0),
+            hook_barriers: Atomic::new(0),
+        }
+    }
+
+    fn reset(&self) {
+        for c in [
+            &self.ipis,
+            &self.local,
+            &self.serialized,
+            &self.hooks,
+            &self.hook_barriers,
+        ] {
+            c.store(0, Relaxed);
+        }
+    }
+}
+
+/// Picks one counter out of a CPU's.
+type Field = fn(&CpuCounters) -> &Atomic<u64>;
+
 /// Counters of one variant.
 struct Counters {
     calls: Atomic<u64>,
-    ipis: Atomic<u64>,
-    local: Atomic<u64>,
-    hooks: Atomic<u64>,
-    serialized: Atomic<u64>,
-    hook_barriers: Atomic<u64>,
     skipped: [Atomic<u64>; NR_SKIPS],
-    ipis_per_cpu: [Atomic<u64>; MAX_CPUS],
-    hooks_per_cpu: [Atomic<u64>; MAX_CPUS],
-    hook_barriers_per_cpu: [Atomic<u64>; MAX_CPUS],
+    per_cpu: [CpuCounters; SLOTS],
+    beyond: CpuCounters,
 }
 
 impl Counters {
     const fn new() -> Self {
         Self {
             calls: Atomic::new(0),
-            ipis: Atomic::new(0),
-            local: Atomic::new(0),
-            hooks: Atomic::new(0),
-            serialized: Atomic::new(0),
-            hook_barriers: Atomic::new(0),
             skipped: [const { Atomic::new(0) }; NR_SKIPS],
-            ipis_per_cpu: [const { Atomic::new(0) }; MAX_CPUS],
-            hooks_per_cpu: [const { Atomic::new(0) }; MAX_CPUS],
-            hook_barriers_per_cpu: [const { Atomic::new(0) }; MAX_CPUS],
+            per_cpu: [const { CpuCounters::new() }; SLOTS],
+            beyond: CpuCounters::new(),
         }
+    }
+
+    /// The counters `cpu` updates.
+    fn on(&self, cpu: CpuId) -> &CpuCounters {
+        self.per_cpu
+            .get(cpu.as_u32() as usize)
+            .unwrap_or(&self.beyond)
+    }
+
+    /// The sum of `field` over every CPU.
+    fn total(&self, field: Field) -> u64 {
+        self.per_cpu
+            .iter()
+            .chain(core::iter::once(&self.beyond))
+            .map(|c| field(c).load(Relaxed))
+            .fold(0, u64::wrapping_add)
     }
 
     fn reset(&self) {
         self.calls.store(0, Relaxed);
-        self.ipis.store(0, Relaxed);
-        self.local.store(0, Relaxed);
-        self.hooks.store(0, Relaxed);
-        self.serialized.store(0, Relaxed);
-        self.hook_barriers.store(0, Relaxed);
-        for c in self
-            .skipped
-            .iter()
-            .chain(self.ipis_per_cpu.iter())
-            .chain(self.hooks_per_cpu.iter())
-            .chain(self.hook_barriers_per_cpu.iter())
-        {
+        for c in &self.skipped {
             c.store(0, Relaxed);
+        }
+        for c in self.per_cpu.iter().chain(core::iter::once(&self.beyond)) {
+            c.reset();
         }
     }
 }
@@ -105,21 +156,12 @@ pub(crate) fn skips(variant: Variant, skipped: &[u32; NR_SKIPS]) {
 /// Counts one run of an IPI handler of `variant` on `cpu`, sent from
 /// `sender`.
 pub(crate) fn handler_ran(variant: Variant, cpu: CpuId, sender: CpuId) {
-    let c = of(variant);
+    let c = of(variant).on(cpu);
 
     if cpu == sender {
         c.local.add(1, Relaxed);
-        return;
-    }
-    count_on(cpu, &c.ipis, &c.ipis_per_cpu);
-}
-
-/// Adds one to `total` and to `cpu`'s entry in `per_cpu`; CPUs beyond
-/// [`MAX_CPUS`] count in the total only.
-fn count_on(cpu: CpuId, total: &Atomic<u64>, per_cpu: &[Atomic<u64>; MAX_CPUS]) {
-    total.add(1, Relaxed);
-    if let Some(c) = per_cpu.get(cpu.as_u32() as usize) {
-        c.add(1, Relaxed);
+    } else {
+        c.ipis.add(1, Relaxed);
     }
 }
 
@@ -127,15 +169,15 @@ fn count_on(cpu: CpuId, total: &Atomic<u64>, per_cpu: &[Atomic<u64>; MAX_CPUS]) 
 ///
 /// Called from the scheduler hooks, which run with preemption disabled.
 pub(crate) fn hook(variant: Variant) {
-    let c = of(variant);
-
-    count_on(CpuId::current(), &c.hooks, &c.hooks_per_cpu);
+    of(variant).on(CpuId::current()).hooks.add(1, Relaxed);
 }
 
 /// Counts one run of the arch's core serialization in a SYNC_CORE IPI
-/// handler of `variant`.
+/// handler of `variant`, on this CPU.
+///
+/// Called from the IPI handlers, with interrupts off.
 pub(crate) fn serialized(variant: Variant) {
-    of(variant).serialized.add(1, Relaxed);
+    of(variant).on(CpuId::current()).serialized.add(1, Relaxed);
 }
 
 /// Counts one barrier or core serialization run by a scheduler hook of
@@ -143,9 +185,10 @@ pub(crate) fn serialized(variant: Variant) {
 ///
 /// Called from the scheduler hooks, which run with preemption disabled.
 pub(crate) fn hook_barrier(variant: Variant) {
-    let c = of(variant);
-
-    count_on(CpuId::current(), &c.hook_barriers, &c.hook_barriers_per_cpu);
+    of(variant)
+        .on(CpuId::current())
+        .hook_barriers
+        .add(1, Relaxed);
 }
 
 /// Zeroes the counters of every variant.
@@ -161,21 +204,18 @@ pub(crate) fn snapshot(variant: Variant, out: &mut uapi::Stats) {
 
     out.nr_cpu_ids = kernel::cpu::nr_cpu_ids();
     out.calls = c.calls.load(Relaxed);
-    out.ipis = c.ipis.load(Relaxed);
-    out.local = c.local.load(Relaxed);
-    out.hooks = c.hooks.load(Relaxed);
-    out.serialized = c.serialized.load(Relaxed);
-    out.hook_barriers = c.hook_barriers.load(Relaxed);
-    load_into(&mut out.skipped, &c.skipped);
-    load_into(&mut out.ipis_per_cpu, &c.ipis_per_cpu);
-    load_into(&mut out.hooks_per_cpu, &c.hooks_per_cpu);
-    load_into(&mut out.hook_barriers_per_cpu, &c.hook_barriers_per_cpu);
-}
-
-/// Copies the counters of `from` into `out`.
-fn load_into(out: &mut [u64], from: &[Atomic<u64>]) {
-    for (o, c) in out.iter_mut().zip(from) {
-        *o = c.load(Relaxed);
+    out.ipis = c.total(|p| &p.ipis);
+    out.local = c.total(|p| &p.local);
+    out.hooks = c.total(|p| &p.hooks);
+    out.serialized = c.total(|p| &p.serialized);
+    out.hook_barriers = c.total(|p| &p.hook_barriers);
+    for (o, n) in out.skipped.iter_mut().zip(&c.skipped) {
+        *o = n.load(Relaxed);
+    }
+    for (i, p) in c.per_cpu.iter().enumerate() {
+        out.ipis_per_cpu[i] = p.ipis.load(Relaxed);
+        out.hooks_per_cpu[i] = p.hooks.load(Relaxed);
+        out.hook_barriers_per_cpu[i] = p.hook_barriers.load(Relaxed);
     }
 }
 
@@ -184,30 +224,31 @@ pub(crate) struct DebugfsView;
 
 impl fmt::Debug for DebugfsView {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let nr_cpus = (kernel::cpu::nr_cpu_ids() as usize).min(MAX_CPUS);
+        let nr_cpus = (kernel::cpu::nr_cpu_ids() as usize).min(SLOTS);
 
         for v in Variant::ALL {
             let c = of(v);
 
             writeln!(f, "{}:", v.name())?;
             writeln!(f, "  calls {}", c.calls.load(Relaxed))?;
-            writeln!(f, "  ipis {}", c.ipis.load(Relaxed))?;
-            writeln!(f, "  local {}", c.local.load(Relaxed))?;
-            writeln!(f, "  hooks {}", c.hooks.load(Relaxed))?;
-            writeln!(f, "  serialized {}", c.serialized.load(Relaxed))?;
-            writeln!(f, "  hook_barriers {}", c.hook_barriers.load(Relaxed))?;
+            writeln!(f, "  ipis {}", c.total(|p| &p.ipis))?;
+            writeln!(f, "  local {}", c.total(|p| &p.local))?;
+            writeln!(f, "  hooks {}", c.total(|p| &p.hooks))?;
+            writeln!(f, "  serialized {}", c.total(|p| &p.serialized))?;
+            writeln!(f, "  hook_barriers {}", c.total(|p| &p.hook_barriers))?;
             for why in Skip::ALL {
                 let n = c.skipped[why as usize].load(Relaxed);
                 writeln!(f, "  skipped_{} {}", why.name(), n)?;
             }
-            for (name, per_cpu) in [
-                ("ipis_per_cpu", &c.ipis_per_cpu),
-                ("hooks_per_cpu", &c.hooks_per_cpu),
-                ("hook_barriers_per_cpu", &c.hook_barriers_per_cpu),
-            ] {
+            let fields: [(&str, Field); 3] = [
+                ("ipis_per_cpu", |p| &p.ipis),
+                ("hooks_per_cpu", |p| &p.hooks),
+                ("hook_barriers_per_cpu", |p| &p.hook_barriers),
+            ];
+            for (name, field) in fields {
                 write!(f, "  {name}")?;
-                for n in &per_cpu[..nr_cpus] {
-                    write!(f, " {}", n.load(Relaxed))?;
+                for p in &c.per_cpu[..nr_cpus] {
+                    write!(f, " {}", field(p).load(Relaxed))?;
                 }
                 writeln!(f)?;
             }
