@@ -79,9 +79,11 @@ def table(header, body):
     return "\n".join([line(header), sep] + [line(r) for r in body])
 
 
-def svg_plot(lat, pp_ratio, path):
+def svg_plot(lat, pp_ratio, path, icount_ratio=None):
     """Latency by implementation and scenario, one panel per command (log
-    scale, microseconds), and the scheduler cost ratios."""
+    scale, microseconds), and the scheduler cost: with ICOUNT_RATIO, the
+    -icount ratios as percent above 'not loaded', else the host-timed
+    ratios."""
     pw, ph, left, top = 420, 230, 60, 40
     width = left + 2 * (pw + 40)
     height = top + 3 * (ph + 70)
@@ -127,12 +129,24 @@ def svg_plot(lat, pp_ratio, path):
                            f'{v[0]} ns, {v[1]:.2f} IPIs/call</title></rect>')
     # Scheduler cost.
     x0, y0 = left, top + 2 * (ph + 70)
+    if icount_ratio:
+        title = ("sched-pipe ping-pong, -icount: % instructions above "
+                 "module not loaded")
+        pp_ratio = {k: max(0.0, (r - 1) * 100) for k, r in
+                    icount_ratio.items()}
+        rmax = max([2.0] + list(pp_ratio.values()))
+        ticks = [0, 1.0, 2.0, rmax]
+        unit = "%"
+    else:
+        title = "sched-pipe ping-pong, ratio to module not loaded"
+        rmax = max([1.1] + [r for r in pp_ratio.values() if r])
+        ticks = [0, 0.5, 1.0, rmax]
+        unit = "x"
     out.append(f'<text x="{x0}" y="{y0 - 5}" font-weight="bold">'
-               'sched-pipe ping-pong, ratio to module not loaded</text>')
+               f'{title}</text>')
     out.append(f'<rect x="{x0}" y="{y0}" width="{pw}" height="{ph}" '
                'fill="none" stroke="#999"/>')
-    rmax = max([1.1] + [r for r in pp_ratio.values() if r])
-    for t in [0, 0.5, 1.0, rmax]:
+    for t in ticks:
         y = y0 + ph - t / rmax * ph
         out.append(f'<line x1="{x0}" x2="{x0 + pw}" y1="{y:.1f}" '
                    f'y2="{y:.1f}" stroke="#eee"/>')
@@ -141,12 +155,12 @@ def svg_plot(lat, pp_ratio, path):
     bw = pw / len(PINGPONG)
     for i, label in enumerate(PINGPONG):
         r = pp_ratio.get(label)
-        if not r:
+        if r is None:
             continue
         h = r / rmax * ph
         out.append(f'<rect x="{x0 + i * bw + 8:.1f}" y="{y0 + ph - h:.1f}" '
                    f'width="{bw - 16:.1f}" height="{h:.1f}" fill="#1f77b4">'
-                   f'<title>{label}: {r:.3f}</title></rect>')
+                   f'<title>{label}: {r:.3f}{unit}</title></rect>')
         out.append(f'<text x="{x0 + i * bw + bw / 2:.1f}" '
                    f'y="{y0 + ph + 14 + (i % 2) * 12}" '
                    f'text-anchor="middle">{label}</text>')
@@ -174,16 +188,17 @@ def pingpong_of(log):
 
 
 def icount_section(host, md, out):
-    """The scheduler cost measured in the -icount boots, with its budgets."""
+    """The scheduler cost measured in the -icount boots, with its budgets;
+    returns the ratio of each phase to 'not loaded' (None without)."""
     if not host.get("icount_log"):
-        return
+        return None
     md.append("")
     md.append("## Scheduler cost in instructions (-icount boots)")
     md.append("")
     pp = pingpong_of(host["icount_log"])
     if not pp or not pp.get("not-loaded"):
         md.append("The -icount run did not complete; see `icount.log`.")
-        return
+        return None
     md.append("The same ping-pong in a second boot under QEMU's -icount, "
               "where the guest clock advances one nanosecond per executed "
               "instruction: 'us per round trip' reads as thousands of "
@@ -246,6 +261,7 @@ def icount_section(host, md, out):
     md.append(table(["budget (instructions)", "ratio", "at most",
                      "verdict"], budgets))
     icount_latency(host["icount_log"], md)
+    return ratio
 
 
 def icount_latency(log, md):
@@ -529,7 +545,7 @@ def main():
                  f"{min(pp['not-loaded']) / min(bpp):.3f}"],
             ]))
 
-    icount_section(host, md, out)
+    icount_ratio = icount_section(host, md, out)
 
     md.append("")
     md.append("## Store buffering against a kthread_use_mm() writer")
@@ -569,7 +585,7 @@ def main():
     text = "\n".join(md) + "\n"
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write(text)
-    svg_plot(lat, pp_ratio, os.path.join(out, "plot.svg"))
+    svg_plot(lat, pp_ratio, os.path.join(out, "plot.svg"), icount_ratio)
     # The terminal gets everything but the raw table.
     print(text.split("\n## Raw data")[0])
     print(f"Report: {os.path.join(out, 'report.md')}")
