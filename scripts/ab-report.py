@@ -176,15 +176,40 @@ def svg_plot(lat, pp_ratio, path, icount_ratio=None):
         f.write("\n".join(out) + "\n")
 
 
-def pingpong_of(log):
-    """The ping-pong runs of LOG by phase, or None if it did not complete."""
-    rows, rc = parse(log)
-    if rc != 0 or not rows["pingpong"]:
-        return None
+def by_phase(rows):
+    """The ping-pong rows of a parsed log, as usecs per round trip by
+    phase."""
     pp = {}
-    for lab, _rep, _rounds, us in rows["pingpong"]:
-        pp.setdefault(lab, []).append(float(us))
+    for label, _rep, _rounds, us in rows["pingpong"]:
+        pp.setdefault(label, []).append(float(us))
     return pp
+
+
+FLOORS = ["syscall-einval", "ioctl-einval", "ioctl-enotty"]
+
+
+def budget_cells(intree, syscall, f):
+    """The latency budget's columns for one row, as strings: the ratio of
+    the INTREE to the SYSCALL median, its verdict, the floors F (medians by
+    name), what an ioctl doing nothing and one doing the syscall's work
+    would cost against the syscall, and intree without the ioctl's entry
+    cost."""
+    r = intree / syscall
+    verdict = "within" if r <= 1.10 else "OVER"
+    low = bound = rw = "-"
+    if "syscall-einval" in f and "ioctl-einval" in f:
+        entry = f["ioctl-einval"] - f["syscall-einval"]
+        rw = f"{(intree - entry) / syscall:.3f}"
+    if "ioctl-enotty" in f:
+        low = f"{f['ioctl-enotty'] / syscall:.3f}"
+        if "syscall-einval" in f:
+            work = syscall - f["syscall-einval"]
+            lim = (f["ioctl-enotty"] + work) / syscall
+            bound = f"{lim:.3f}"
+            if r > 1.10 and lim > 1.10:
+                verdict = "OVER, unreachable by ioctl"
+    fl = " / ".join(str(f.get(k, "-")) for k in FLOORS)
+    return f"{r:.3f}", verdict, fl, low, bound, rw
 
 
 def icount_section(host, md, out):
@@ -195,8 +220,9 @@ def icount_section(host, md, out):
     md.append("")
     md.append("## Scheduler cost in instructions (-icount boots)")
     md.append("")
-    pp = pingpong_of(host["icount_log"])
-    if not pp or not pp.get("not-loaded"):
+    rows, rc = parse(host["icount_log"])
+    pp = by_phase(rows)
+    if rc != 0 or not pp.get("not-loaded"):
         md.append("The -icount run did not complete; see `icount.log`.")
         return None
     md.append("The same ping-pong in a second boot under QEMU's -icount, "
@@ -238,8 +264,9 @@ def icount_section(host, md, out):
                         f"{r:.4f}", "1.02",
                         "within" if r <= 1.02 else "OVER"])
     if host.get("baseline_icount_log"):
-        bpp = pingpong_of(host["baseline_icount_log"])
-        if not bpp or not bpp.get("not-loaded"):
+        brows, brc = parse(host["baseline_icount_log"])
+        bpp = by_phase(brows)
+        if brc != 0 or not bpp.get("not-loaded"):
             md.append("")
             md.append("The -icount baseline run did not complete; see "
                       "`baseline-icount.log`.")
@@ -260,17 +287,18 @@ def icount_section(host, md, out):
     md.append("")
     md.append(table(["budget (instructions)", "ratio", "at most",
                      "verdict"], budgets))
-    icount_latency(host["icount_log"], md)
+    icount_latency(rows, md)
     return ratio
 
 
-def icount_latency(log, md):
+def icount_latency(rows, md):
     """The idle latency rows of the -icount boot, in instructions."""
-    rows, _rc = parse(log)
     lat = {(c, i): int(med) for sc, c, i, _n, med, _p99, _ipis, _pipis
            in rows["latency"] if sc == "idle"}
-    floor = {(c, call): int(med) for sc, c, call, _n, med, _p99
-             in rows["floor"] if sc == "idle"}
+    floor = {}
+    for sc, c, call, _n, med, _p99 in rows["floor"]:
+        if sc == "idle":
+            floor.setdefault(c, {})[call] = int(med)
     if not lat:
         return
     md.append("")
@@ -293,25 +321,13 @@ def icount_latency(log, md):
         for impl in IMPLS[1:]:
             v = lat.get((cmd, impl))
             r.append(f"{v} ({v / sys_:.3f})" if v else "-")
-        fl = [floor.get((cmd, k)) for k in
-              ["syscall-einval", "ioctl-einval", "ioctl-enotty"]]
-        r.append(" / ".join(str(x) if x else "-" for x in fl))
-        r.append(f"{fl[2] / sys_:.3f}" if fl[2] else "-")
-        lim = (fl[2] + sys_ - fl[0]) / sys_ if fl[2] and fl[0] else None
-        r.append(f"{lim:.3f}" if lim else "-")
-        if fl[0] and fl[1] and lat.get((cmd, "intree")):
-            r.append(f"{(lat[(cmd, 'intree')] - fl[1] + fl[0]) / sys_:.3f}")
+        intree = lat.get((cmd, "intree"))
+        if intree:
+            _r, verdict, fl, low, bound, rw = budget_cells(
+                intree, sys_, floor.get(cmd, {}))
+            r += [fl, low, bound, rw, verdict]
         else:
-            r.append("-")
-        ratio = lat[(cmd, "intree")] / sys_ if lat.get((cmd, "intree")) \
-            else None
-        if ratio is None:
-            r.append("-")
-        elif ratio <= 1.10:
-            r.append("within")
-        else:
-            r.append("OVER, unreachable by ioctl" if lim and lim > 1.10
-                     else "OVER")
+            r += ["-"] * 5
         body.append(r)
     md.append(table(["command", "syscall"] + [f"{i} (ratio)" for i in
                                               IMPLS[1:]] +
@@ -413,7 +429,7 @@ def main():
               "(at most 1.10x)")
     md.append("")
     # The floor of each (scenario, command) group, measured in turns with
-    # its rows: (syscall-einval, ioctl-einval) medians.
+    # its rows: their medians by name (FLOORS).
     floor = {}
     for sc, cmd, call, _n, med, _p99 in rows["floor"]:
         floor.setdefault((sc, cmd), {})[call] = int(med)
@@ -423,25 +439,10 @@ def main():
             a, b = lat.get((sc, cmd, "intree")), lat.get((sc, cmd, "syscall"))
             if not (a and b):
                 continue
-            r = a[0] / b[0]
-            f = floor.get((sc, cmd), {})
-            fl = " / ".join(str(f.get(k, "-")) for k in
-                            ["syscall-einval", "ioctl-einval", "ioctl-enotty"])
-            rw = low = bound = "-"
-            verdict = "within" if r <= 1.10 else "OVER"
-            if "syscall-einval" in f and "ioctl-einval" in f:
-                entry = f["ioctl-einval"] - f["syscall-einval"]
-                rw = f"{(a[0] - entry) / b[0]:.3f}"
-            if "ioctl-enotty" in f:
-                low = f"{f['ioctl-enotty'] / b[0]:.3f}"
-                if "syscall-einval" in f:
-                    work = b[0] - f["syscall-einval"]
-                    lim = (f["ioctl-enotty"] + work) / b[0]
-                    bound = f"{lim:.3f}"
-                    if r > 1.10 and lim > 1.10:
-                        verdict = "OVER, unreachable by ioctl"
-            body.append([cmd, sc, b[0], a[0], f"{r:.3f}", verdict, fl,
-                         low, bound, rw])
+            r, verdict, fl, low, bound, rw = budget_cells(
+                a[0], b[0], floor.get((sc, cmd), {}))
+            body.append([cmd, sc, b[0], a[0], r, verdict, fl, low, bound,
+                         rw])
     md.append(table(["command", "scenario", "syscall median ns",
                      "intree median ns", "ratio", "1.10x",
                      "floor ns (syscall EINVAL / ioctl EINVAL / "
@@ -473,9 +474,7 @@ def main():
               "thread, idle), the subtraction over-corrects. The budget is "
               "judged on the plain ratio.")
 
-    pp = {}
-    for label, _rep, _rounds, us in rows["pingpong"]:
-        pp.setdefault(label, []).append(float(us))
+    pp = by_phase(rows)
     base = statistics.median(pp["not-loaded"]) if pp.get("not-loaded") \
         else None
     pp_ratio = {}
@@ -512,7 +511,7 @@ def main():
 
     if host.get("baseline_log"):
         brows, brc = parse(host["baseline_log"])
-        bpp = [float(r[3]) for r in brows["pingpong"] if r[0] == "not-loaded"]
+        bpp = by_phase(brows).get("not-loaded", [])
         md.append("")
         md.append("## Patches with nothing attached against unpatched 7.3 "
                   "(BASELINE=1)")
