@@ -105,11 +105,14 @@ impl Counters {
             .unwrap_or(&self.beyond)
     }
 
+    /// Every CPU's counters, `beyond` included.
+    fn all(&self) -> impl Iterator<Item = &CpuCounters> {
+        self.per_cpu.iter().chain(core::iter::once(&self.beyond))
+    }
+
     /// The sum of `field` over every CPU.
     fn total(&self, field: Field) -> u64 {
-        self.per_cpu
-            .iter()
-            .chain(core::iter::once(&self.beyond))
+        self.all()
             .map(|c| field(c).load(Relaxed))
             .fold(0, u64::wrapping_add)
     }
@@ -119,7 +122,7 @@ impl Counters {
         for c in &self.skipped {
             c.store(0, Relaxed);
         }
-        for c in self.per_cpu.iter().chain(core::iter::once(&self.beyond)) {
+        for c in self.all() {
             c.reset();
         }
     }
