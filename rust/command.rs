@@ -363,7 +363,7 @@ fn select_targets(
     // loop, for the same reason.
     let this_cpu = CpuId::current();
 
-    for_each_cpu_sample(mm, |cpu, snap| {
+    for_each_cpu_sample(mm, policy.state_mask(scope), |cpu, snap| {
         let why = if !snap.online() {
             Skip::Offline
         } else if scope == Scope::Global && cpu == this_cpu {

@@ -51,14 +51,30 @@ impl Policy {
         }
     }
 
+    /// The `MEMBARRIER_STATE_*` bits a runqueue must have for [`Policy::decide`]
+    /// to look at what its CPU runs, or 0 if it always looks.
+    ///
+    /// The in-tree global command reads `rq->curr` only on CPUs whose
+    /// runqueue state has `GLOBAL_EXPEDITED`, and so does this policy: the
+    /// others cost one load each, as in-tree. `idle-filter` must see the
+    /// kernel threads of every CPU, registered or not.
+    pub(crate) fn state_mask(self, scope: Scope) -> i32 {
+        match (self, scope) {
+            (Policy::Intree, Scope::Global) => GLOBAL_EXPEDITED,
+            _ => 0,
+        }
+    }
+
     /// Decides whether the CPU sampled in `snap` gets an IPI.
+    ///
+    /// `snap` was taken with [`Policy::state_mask`] of `self` and `scope`.
     #[inline]
     pub(crate) fn decide(self, scope: Scope, snap: &RqSnapshot) -> Result<(), Skip> {
-        let registered =
-            snap.0.membarrier_state & bindings::MEMBARRIER_STATE_GLOBAL_EXPEDITED as i32 != 0;
+        let registered = snap.0.membarrier_state & GLOBAL_EXPEDITED != 0;
 
         match (self, scope) {
             (Policy::Intree, Scope::Global) => {
+                // Only the state was sampled on the CPUs skipped here.
                 if !registered {
                     return Err(Skip::NotRegistered);
                 }
@@ -120,6 +136,8 @@ impl Policy {
     }
 }
 
+const GLOBAL_EXPEDITED: i32 = bindings::MEMBARRIER_STATE_GLOBAL_EXPEDITED as i32;
+
 /// How many CPUs one call of `membarrier_rq_snapshots()` samples.
 const BATCH: usize = 32;
 
@@ -144,7 +162,7 @@ impl RqSnapshot {
         // SAFETY: `snap` has room for the one sample asked for; the caller
         // holds `cpus_read_lock()`; `mm` is only compared, never
         // dereferenced.
-        unsafe { bindings::membarrier_rq_snapshots(cpu.as_u32(), 1, mm, &mut snap.0) };
+        unsafe { bindings::membarrier_rq_snapshots(cpu.as_u32(), 1, mm, 0, &mut snap.0) };
         snap
     }
 
@@ -164,7 +182,8 @@ impl RqSnapshot {
 }
 
 /// Calls `f` with a sample of every CPU below `nr_cpu_ids`, comparing with
-/// `mm` (which may be null).
+/// `mm` (which may be null). `rq->curr` is read only on CPUs whose runqueue
+/// state has a bit of `state_mask`, or on every CPU if it is 0.
 ///
 /// The samples are taken [`BATCH`] CPUs per call of
 /// `membarrier_rq_snapshots()`, each call inside one RCU read-side section,
@@ -175,6 +194,7 @@ impl RqSnapshot {
 /// The caller holds `cpus_read_lock()`.
 pub(crate) fn for_each_cpu_sample(
     mm: *const bindings::mm_struct,
+    state_mask: i32,
     mut f: impl FnMut(CpuId, &RqSnapshot),
 ) {
     // Left uninitialized: zeroing it on every command would cost more,
@@ -188,7 +208,13 @@ pub(crate) fn for_each_cpu_sample(
         // `repr(transparent)` over the C struct; the caller holds
         // `cpus_read_lock()`; `mm` is only compared, never dereferenced.
         let n = unsafe {
-            bindings::membarrier_rq_snapshots(first, BATCH as u32, mm, buf.as_mut_ptr().cast())
+            bindings::membarrier_rq_snapshots(
+                first,
+                BATCH as u32,
+                mm,
+                state_mask,
+                buf.as_mut_ptr().cast(),
+            )
         };
         if n == 0 {
             break;
