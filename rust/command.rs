@@ -353,6 +353,46 @@ fn select_targets(
     mm: *const bindings::mm_struct,
     mask: &mut CpumaskVar,
 ) {
+    let state_mask = policy.state_mask(scope);
+
+    // One copy of the loop per policy and scope, each with its decision
+    // folded in, so that no CPU pays for branching on the pair: the
+    // in-tree loops are written for one command each.
+    match (policy, scope) {
+        (Policy::Intree, Scope::Global) => {
+            select_targets_by(variant, scope, state_mask, mm, mask, |snap| {
+                Policy::Intree.decide(Scope::Global, snap)
+            })
+        }
+        (Policy::Intree, Scope::Private) => {
+            select_targets_by(variant, scope, state_mask, mm, mask, |snap| {
+                Policy::Intree.decide(Scope::Private, snap)
+            })
+        }
+        (Policy::IdleFilter, Scope::Global) => {
+            select_targets_by(variant, scope, state_mask, mm, mask, |snap| {
+                Policy::IdleFilter.decide(Scope::Global, snap)
+            })
+        }
+        (Policy::IdleFilter, Scope::Private) => {
+            select_targets_by(variant, scope, state_mask, mm, mask, |snap| {
+                Policy::IdleFilter.decide(Scope::Private, snap)
+            })
+        }
+    }
+}
+
+/// [`select_targets`] with the policy's decision for `scope` in `decide`,
+/// and the runqueue states it needs sampled in `state_mask`.
+#[inline(always)]
+fn select_targets_by(
+    variant: Variant,
+    scope: Scope,
+    state_mask: i32,
+    mm: *const bindings::mm_struct,
+    mask: &mut CpumaskVar,
+    decide: impl Fn(&RqSnapshot) -> Result<(), Skip>,
+) {
     // Counted here and added once per reason: one shared atomic per CPU
     // per call is a cost the syscall does not pay.
     // u32: at most nr_cpu_ids per reason, and small enough to be zeroed
@@ -363,13 +403,13 @@ fn select_targets(
     // loop, for the same reason.
     let this_cpu = CpuId::current();
 
-    for_each_cpu_sample(mm, policy.state_mask(scope), |cpu, snap| {
+    for_each_cpu_sample(mm, state_mask, |cpu, snap| {
         let why = if !snap.online() {
             Skip::Offline
         } else if scope == Scope::Global && cpu == this_cpu {
             Skip::SelfCpu
         } else {
-            match policy.decide(scope, snap) {
+            match decide(snap) {
                 Ok(()) => {
                     mask.set(cpu);
                     return;
