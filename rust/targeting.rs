@@ -219,7 +219,10 @@ pub(crate) fn for_each_cpu_sample(
         if n == 0 {
             break;
         }
-        for (cpu, snap) in (first..).zip(buf.iter().take(n as usize)) {
+        // At most `BATCH`, and below nr_cpu_ids from `first` on.
+        let n = n.min(BATCH as u32);
+        let last = first + n;
+        for (cpu, snap) in (first..last).zip(&buf) {
             // SAFETY: `membarrier_rq_snapshots()` stored a whole sample in
             // each of the first `n` entries.
             let snap = unsafe { snap.assume_init_ref() };
@@ -227,6 +230,6 @@ pub(crate) fn for_each_cpu_sample(
             // (`CpuId::from_u32()` would check again, out of line.)
             f(unsafe { CpuId::from_u32_unchecked(cpu) }, snap);
         }
-        first += n;
+        first = last;
     }
 }
