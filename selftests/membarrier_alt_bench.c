@@ -7,7 +7,11 @@
  *   membarrier_alt_bench latency [CALLS [SCENARIO]]
  *	latency,<scenario>,<cmd>,<impl>,<n>,<median_ns>,<p99_ns>,
  *		<ipis_per_call>,<proc_ipis_per_call>
- *	The caller runs on CPU0.  Scenarios for CPUs 1-3: idle; busy with
+ *	The caller runs on CPU0, with a second thread of its process
+ *	blocked throughout: with one thread, both implementations of the
+ *	private commands return before they look at any CPU, which would
+ *	leave nothing but their argument checks to compare.
+ *	Scenarios for CPUs 1-3: idle; busy with
  *	our threads; with the test kthreads (membarrier_alt_kthreads.ko:
  *	one lazily holding our mm, one in kthread_use_mm() of it, one with
  *	another mm); with another process; mixed.  SCENARIO runs one of
@@ -357,16 +361,30 @@ static void latency_group(int fd, const char *scenario, int ci,
 	fflush(stdout);
 }
 
+/* A thread of ours that sleeps until the pipe it reads is closed. */
+static void *sleeper(void *arg)
+{
+	char c;
+
+	return (void *)(long)read((int)(long)arg, &c, 1);
+}
+
 static void run_latency(int fd, int n, const char *only)
 {
 	int total = NR_SCENARIOS * ARRAY_SIZE(bench_cmds);
 	long long *t = calloc((size_t)n * NR_ROWS, sizeof(*t));
 	enum scenario s, first = 0, last = NR_SCENARIOS - 1;
-	int ci, group = 0;
+	int ci, group = 0, wake[2];
+	pthread_t sleeping;
 	struct setup st;
 
 	if (!t || n < 1)
 		die("calloc");
+	if (pipe(wake))
+		die("pipe");
+	errno = pthread_create(&sleeping, NULL, sleeper, (void *)(long)wake[0]);
+	if (errno)
+		die("pthread_create");
 	if (only) {
 		for (s = 0; s < NR_SCENARIOS; s++)
 			if (!strcmp(only, scenario_names[s]))
@@ -396,6 +414,9 @@ static void run_latency(int fd, int n, const char *only)
 		}
 		scenario_stop(&st);
 	}
+	close(wake[1]);
+	pthread_join(sleeping, NULL);
+	close(wake[0]);
 	free(t);
 }
 
