@@ -257,6 +257,34 @@ static int row_impl(int k)
 	return k == NR_IMPLS ? MB_IMPL_SYSCALL : MEMBARRIER_ALT_VARIANT_INTREE;
 }
 
+static const char *row_name(int k)
+{
+	if (k < NR_IMPLS)
+		return mb_impl_name(row_impl(k));
+	if (k == ROW_ENOTTY)
+		return "ioctl-enotty";
+	return k == NR_IMPLS ? "syscall-einval" : "ioctl-einval";
+}
+
+/* One call of row k: @cmd through its implementation, or its floor. */
+static int row_call(int fd, int k, int cmd)
+{
+	if (k == ROW_ENOTTY)
+		return ioctl(fd, BAD_IOC, 0);
+	return mb_issue(fd, row_impl(k), k < NR_IMPLS ? cmd : BAD_CMD, 0, -1);
+}
+
+/* Dies unless row k's call returned what it must. */
+static void row_check(int k, int ret)
+{
+	if (k < NR_IMPLS) {
+		if (ret)
+			die("membarrier");
+	} else if (ret != -1 || errno != (k == ROW_ENOTTY ? ENOTTY : EINVAL)) {
+		die("floor: unknown command or ioctl accepted");
+	}
+}
+
 struct turns {
 	long long *t;		/* NR_ROWS rows of n samples */
 	int n;
@@ -271,7 +299,6 @@ static bool take_turn(struct turns *tu, int fd, int k)
 {
 	long long *t = tu->t + (long long)k * tu->n;
 	bool floor = k >= NR_IMPLS;
-	int cmd = floor ? BAD_CMD : tu->cmd;
 	long long before = 0, t0;
 	int i, ret;
 
@@ -283,16 +310,9 @@ static bool take_turn(struct turns *tu, int fd, int k)
 		before = proc_fcall_ipis(-1);
 	for (i = 0; i < BLOCK && tu->done[k] < tu->n; i++) {
 		t0 = now_ns();
-		if (k == ROW_ENOTTY)
-			ret = ioctl(fd, BAD_IOC, 0);
-		else
-			ret = mb_issue(fd, row_impl(k), cmd, 0, -1);
+		ret = row_call(fd, k, tu->cmd);
 		t[tu->done[k]++] = now_ns() - t0;
-		if (floor && (ret != -1 ||
-			      errno != (k == ROW_ENOTTY ? ENOTTY : EINVAL)))
-			die("floor: unknown command or ioctl accepted");
-		if (!floor && ret)
-			die("membarrier");
+		row_check(k, ret);
 	}
 	if (!floor)
 		tu->proc_ipis[k] += proc_fcall_ipis(-1) - before;
@@ -348,25 +368,61 @@ static void latency_group(int fd, const char *scenario, int ci,
 			ipis = (double)st.ipis / tu.done[k];
 		}
 		printf("latency,%s,%s,%s,%d,%lld,%lld,%.3f,%.3f\n", scenario,
-		       name, mb_impl_name(row_impl(k)), tu.done[k], med, p99,
+		       name, row_name(k), tu.done[k], med, p99,
 		       ipis, proc_ipis);
 	}
 	for (k = NR_IMPLS; k < NR_ROWS; k++) {
 		med = turns_result(&tu, k, &p99);
 		printf("floor,%s,%s,%s,%d,%lld,%lld\n", scenario, name,
-		       k == NR_IMPLS ? "syscall-einval" :
-		       k == ROW_ENOTTY ? "ioctl-enotty" : "ioctl-einval",
-		       tu.done[k], med, p99);
+		       row_name(k), tu.done[k], med, p99);
 	}
 	fflush(stdout);
 }
 
-/* A thread of ours that sleeps until the pipe it reads is closed. */
-static void *sleeper(void *arg)
+/*
+ * A second thread of ours, asleep until sleeper_stop(): with one thread,
+ * both implementations of the private commands return before they look
+ * at any CPU.
+ */
+static int sleeper_pipe[2];
+static pthread_t sleeper;
+
+static void *sleep_on_pipe(void *arg)
 {
 	char c;
 
-	return (void *)(long)read((int)(long)arg, &c, 1);
+	return (void *)(long)read(sleeper_pipe[0], &c, 1);
+}
+
+static void sleeper_start(void)
+{
+	if (pipe(sleeper_pipe))
+		die("pipe");
+	errno = pthread_create(&sleeper, NULL, sleep_on_pipe, NULL);
+	if (errno)
+		die("pthread_create");
+}
+
+static void sleeper_stop(void)
+{
+	close(sleeper_pipe[1]);
+	pthread_join(sleeper, NULL);
+	close(sleeper_pipe[0]);
+}
+
+/*
+ * Pins the caller to CPU0 and registers its mm for every command, through
+ * the syscall, and for both hook variants through the device.
+ */
+static void register_everything(int fd)
+{
+	if (pin_to_cpu(0) || sys_register_all())
+		die("pin/register");
+	if (alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+			   0, 0, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC) ||
+	    alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+			   0, 0, MEMBARRIER_ALT_VARIANT_MM_CID_MB))
+		die("register hook variants");
 }
 
 static void run_latency(int fd, int n, const char *only)
@@ -374,17 +430,12 @@ static void run_latency(int fd, int n, const char *only)
 	int total = NR_SCENARIOS * ARRAY_SIZE(bench_cmds);
 	long long *t = calloc((size_t)n * NR_ROWS, sizeof(*t));
 	enum scenario s, first = 0, last = NR_SCENARIOS - 1;
-	int ci, group = 0, wake[2];
-	pthread_t sleeping;
+	int ci, group = 0;
 	struct setup st;
 
 	if (!t || n < 1)
 		die("calloc");
-	if (pipe(wake))
-		die("pipe");
-	errno = pthread_create(&sleeping, NULL, sleeper, (void *)(long)wake[0]);
-	if (errno)
-		die("pthread_create");
+	sleeper_start();
 	if (only) {
 		for (s = 0; s < NR_SCENARIOS; s++)
 			if (!strcmp(only, scenario_names[s]))
@@ -396,14 +447,7 @@ static void run_latency(int fd, int n, const char *only)
 		first = last = s;
 		total = ARRAY_SIZE(bench_cmds);
 	}
-	if (pin_to_cpu(0) || sys_register_all())
-		die("pin/register");
-	/* Enrol our mm for both hook variants too. */
-	if (alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
-			   0, 0, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC) ||
-	    alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
-			   0, 0, MEMBARRIER_ALT_VARIANT_MM_CID_MB))
-		die("register hook variants");
+	register_everything(fd);
 	for (s = first; s <= last; s++) {
 		scenario_start(s, &st);
 		for (ci = 0; ci < (int)ARRAY_SIZE(bench_cmds); ci++) {
@@ -414,9 +458,7 @@ static void run_latency(int fd, int n, const char *only)
 		}
 		scenario_stop(&st);
 	}
-	close(wake[1]);
-	pthread_join(sleeping, NULL);
-	close(wake[0]);
+	sleeper_stop();
 	free(t);
 }
 
