@@ -20,6 +20,7 @@ help: ## List the targets
 	@echo
 	@echo "Variables: ARCHES='$(ARCHES)', RUN='<cmd>' for 'make vm' (first arch),"
 	@echo "           ARCH=<arch> ROUNDS=$(ROUNDS) CALLS=$(CALLS) ITERATIONS=$(ITERATIONS)"
+	@echo "           for 'make ab' (ARCH=, CALLS= also for 'make profile'),"
 	@echo "           BASELINE=1 (also boot unpatched 7.3) for 'make ab',"
 	@echo "           MBA_CONFIG=check for 'make ab' on the lockdep kernels of 'make check',"
 	@echo "           CLIPPY=1 for 'make module', MBA_CACHE=<dir> for builds."
@@ -51,6 +52,9 @@ ab: deps ## A/B against in-tree membarrier in one guest (ARCH=, default x86_64) 
 	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u ARCH MBA_AB_BASELINE=$(BASELINE) \
 		scripts/ab.sh $(AB_ARCH) $(ROUNDS) $(CALLS) $(ITERATIONS)
 
+profile: deps ## Kernel instructions per call, function by function (ARCH=, CALLS=) -> results/
+	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u ARCH scripts/profile.sh $(AB_ARCH) $(CALLS)
+
 # RUN reaches the guest unexpanded by make, so RUN='echo $(uname -r)' works.
 export MBA_RUN := $(value RUN)
 
@@ -64,4 +68,4 @@ clean: ## Remove out/ (module and selftest objects); the cache stays
 	rm -rf out
 	rm -f rust/.*.cmd rust/*.o rust/*.ko rust/*.mod* .*.cmd Module.symvers modules.order
 
-.PHONY: help deps kernel module selftests check ab vm lint clean
+.PHONY: help deps kernel module selftests check ab profile vm lint clean

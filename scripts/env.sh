@@ -20,8 +20,9 @@ MBA_CONFIG=${MBA_CONFIG:-check}
 # MBA_ICOUNT=1 boots guests with these QEMU options: one TCG thread for all
 # vCPUs, and a guest clock that advances by one nanosecond per executed
 # instruction (and jumps over idle time), so guest timings count
-# instructions and repeat from run to run.
-MBA_ICOUNT_OPTS="-icount shift=0,sleep=off"
+# instructions and repeat from run to run.  profile.sh adds its QEMU
+# plugin to them.
+MBA_ICOUNT_OPTS=${MBA_ICOUNT_OPTS:-"-icount shift=0,sleep=off"}
 # clang must be built on the same LLVM major version as rustc, or the kernel
 # cannot inline its C helpers into Rust code (RUSTC_CLANG_LLVM_COMPATIBLE,
 # for RUST_INLINE_HELPERS): take the version from the rustc that builds.

@@ -34,6 +34,11 @@
  *	Registers a short-lived process for both hook variants, so that the
  *	hooks are attached while no running mm is registered.
  *
+ *   membarrier_alt_bench profile [CALLS]
+ *	profile,<phase>,<cmd|floor|empty>,<impl|floor row|empty>,<calls>
+ *	CALLS calls of each latency row with CPUs 1-3 idle, a sync(2) after
+ *	each, for the instruction profile of `make profile`.
+ *
  *   membarrier_alt_bench litmus [ITERATIONS]
  *	litmus,<impl>,<iterations>,<forbidden>
  *	Store buffering against a kthread_use_mm() writer on CPU2, see
@@ -462,6 +467,54 @@ static void run_latency(int fd, int n, const char *only)
 	free(t);
 }
 
+/*
+ * CALLS calls of each row of each command's group and of the floors, with
+ * CPUs 1-3 idle and a sync(2) after each run: the instruction profile of
+ * `make profile` boots this under tools/qemu-iprof.c, which starts a new
+ * phase of its counts at every entry to ksys_sync().  Phase 1 is a run of
+ * no calls, what every phase holds besides its calls (the rest of the
+ * sync), for the report to subtract.  The rows naming the phases are
+ * printed at the end, so that no run pays for console output.
+ */
+static void run_profile(int fd, int calls)
+{
+	static struct {
+		const char *cmd, *row;
+		int calls;
+	} runs[1 + ARRAY_SIZE(bench_cmds) * NR_ROWS];
+	int ci, k, i, nr = 0;
+
+	register_everything(fd);
+	sleeper_start();
+	/* Warm up every path, so that no run takes its first page faults. */
+	for (ci = 0; ci < (int)ARRAY_SIZE(bench_cmds); ci++)
+		for (k = 0; k < NR_ROWS; k++)
+			for (i = 0; i < 100; i++)
+				row_check(k, row_call(fd, k, bench_cmds[ci].cmd));
+	sync();
+	runs[nr].cmd = runs[nr].row = "empty";
+	runs[nr++].calls = 0;
+	sync();
+	for (ci = 0; ci < (int)ARRAY_SIZE(bench_cmds); ci++) {
+		/* The floors do not depend on the command: once is enough. */
+		bool last = ci == (int)ARRAY_SIZE(bench_cmds) - 1;
+
+		for (k = 0; k < (last ? NR_ROWS : NR_IMPLS); k++) {
+			for (i = 0; i < calls; i++)
+				row_check(k, row_call(fd, k, bench_cmds[ci].cmd));
+			sync();
+			runs[nr].cmd = k < NR_IMPLS ? bench_cmds[ci].name : "floor";
+			runs[nr].row = row_name(k);
+			runs[nr++].calls = calls;
+		}
+	}
+	for (i = 0; i < nr; i++)
+		printf("profile,%d,%s,%s,%d\n", i + 1, runs[i].cmd, runs[i].row,
+		       runs[i].calls);
+	fflush(stdout);
+	sleeper_stop();
+}
+
 static int pp_fds[2][2];
 static int pp_rounds;
 
@@ -607,13 +660,16 @@ int main(int argc, char **argv)
 			    argc > 3 ? argv[3] : NULL);
 	} else if (!strcmp(what, "litmus")) {
 		run_litmus(fd, argc > 2 ? atoi(argv[2]) : 3000);
+	} else if (!strcmp(what, "profile")) {
+		run_profile(fd, argc > 2 ? atoi(argv[2]) : 2000);
 	} else {
 		fprintf(stderr,
 			"usage: %s latency [CALLS [SCENARIO]]\n"
 			"       %s pingpong LABEL [VARIANT] [ROUNDS]\n"
 			"       %s attach\n"
-			"       %s litmus [ITERATIONS]\n",
-			argv[0], argv[0], argv[0], argv[0]);
+			"       %s litmus [ITERATIONS]\n"
+			"       %s profile [CALLS]\n",
+			argv[0], argv[0], argv[0], argv[0], argv[0]);
 		return 2;
 	}
 	close(fd);
