@@ -33,6 +33,6 @@ for p in "$MBA_ROOT"/patches/*.patch; do
 done
 (cd "$src" && perl scripts/checkpatch.pl --no-tree -q -f \
 	"$MBA_ROOT"/selftests/*.[ch] "$MBA_ROOT"/selftests/kthreads/*.c \
-	"$MBA_ROOT"/selftests/shim/*.c \
+	"$MBA_ROOT"/selftests/shim/*.c "$MBA_ROOT"/tools/*.[ch] \
 	"$MBA_ROOT"/include/uapi/linux/*.h)
 echo "lint: clean" >&2
