@@ -107,16 +107,19 @@ def main():
     phases, syms = read_guest_log(os.path.join(out, "guest.log"))
     if not phases or not syms:
         sys.exit(f"profile-report: no profile rows or symbols in {out}/guest.log")
+    if syms[-1][0] == 0:
+        sys.exit("profile-report: /proc/kallsyms hid its addresses "
+                 "(kptr_restrict)")
     counts = per_function(os.path.join(out, "counts"), syms, phases)
     names = demangle(sorted({fn for c in counts.values() for fn in c}))
 
     # The run of no calls: what each run holds besides its calls.
-    empty = [p for p, (_, _, calls) in phases.items() if calls == 0]
+    empty = [p for p, (cmd, _, _) in phases.items() if cmd == "empty"]
     base = counts[empty[0]] if empty else collections.Counter()
     # (cmd, impl) -> {function: instructions per call}
     cell = {}
     for p, (cmd, impl, calls) in phases.items():
-        if calls:
+        if cmd != "empty":
             fns = set(counts[p]) | set(base)
             cell[(cmd, impl)] = {fn: (counts[p][fn] - base[fn]) / calls
                                  for fn in fns}

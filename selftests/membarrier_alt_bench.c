@@ -484,6 +484,10 @@ static void run_profile(int fd, int calls)
 	} runs[1 + ARRAY_SIZE(bench_cmds) * NR_ROWS];
 	int ci, k, i, nr = 0;
 
+	if (calls < 1) {
+		errno = EINVAL;
+		die("profile: CALLS");
+	}
 	register_everything(fd);
 	sleeper_start();
 	/* Warm up every path, so that no run takes its first page faults. */
