@@ -310,7 +310,8 @@ def icount_latency(rows, md):
               "here: no IPIs). These ratios repeat from run to run, and "
               "so do their floors, which in host time jitter by more than "
               "the differences between them: the bound of 'OVER, "
-              "unreachable by ioctl' is best read here.")
+              "unreachable by ioctl' is best read here. `make profile` "
+              "breaks these calls down function by function.")
     md.append("")
     body = []
     for cmd in CMDS:
