@@ -469,11 +469,8 @@ def main():
               "reaching the module costs per call (file lookup, ioctl "
               "dispatch, copying the argument in), which no targeting code "
               "can remove; the last column subtracts it from intree. It is "
-              "an estimate: the two EINVAL paths are not the same code, and "
-              "when the syscall's EINVAL path measures slower than its "
-              "single-thread shortcut (PRIVATE_EXPEDITED and RSEQ with one "
-              "thread, idle), the subtraction over-corrects. The budget is "
-              "judged on the plain ratio.")
+              "an estimate: the two EINVAL paths are not the same code. "
+              "The budget is judged on the plain ratio.")
 
     pp = by_phase(rows)
     base = statistics.median(pp["not-loaded"]) if pp.get("not-loaded") \
