@@ -75,11 +75,16 @@ def per_function(path, syms, phases):
     return counts
 
 
-def table(title, cols, per_call, names):
-    """Markdown lines: functions by instructions per call, one column each."""
+def table(title, cols, per_call, names, changes_only=False):
+    """Markdown lines: functions by instructions per call, one column each.
+
+    With changes_only, list only the functions whose count differs from
+    the first column's, by how much it differs."""
     funcs = collections.Counter()
     for col in cols:
         for fn, v in per_call[col].items():
+            if changes_only:
+                v = abs(v - per_call[cols[0]].get(fn, 0))
             funcs[fn] = max(funcs[fn], v)
     shown = [fn for fn, v in funcs.most_common() if v >= MIN_SHOWN]
     lines = [f"### {title}", "",
@@ -127,10 +132,12 @@ def main():
     lines = [f"# Instruction profile, {meta.get('arch', '?')}", ""]
     lines += [f"- {k}: {v}" for k, v in meta.items()]
     lines += [
-        "- guest: -icount, 4 vCPUs; the caller on CPU0 with a second "
-        "thread asleep, CPUs 1-3 idle",
+        "- guest: -icount, 4 vCPUs; the commands: the caller on CPU0 with "
+        "a second thread asleep, CPUs 1-3 idle; the ping-pong: two threads "
+        "of a child process on CPU1, before and after hooks are attached",
         "- figures: guest kernel instructions per call, counted exactly "
-        "by tools/qemu-iprof.c over each run (calls per run: " +
+        "by tools/qemu-iprof.c over each run (calls or round trips per "
+        "run: " +
         ", ".join(sorted({str(c) for _, _, c in phases.values() if c})) +
         "); "
         "user-space instructions are not counted. A run of no calls "
@@ -142,7 +149,8 @@ def main():
                "| command | " + " | ".join(IMPLS) + " | intree / syscall |",
                "|---|" + "---:|" * (len(IMPLS) + 1)]
     body = []
-    for cmd in dict.fromkeys(c for c, _ in cell if c != "floor"):
+    for cmd in dict.fromkeys(c for c, _ in cell
+                             if c not in ("floor", "pingpong")):
         cols = [i for i in IMPLS if (cmd, i) in cell]
         t, totals = table(cmd, cols, {i: cell[(cmd, i)] for i in cols},
                           names)
@@ -159,6 +167,18 @@ def main():
         body += t
         summary += ["", "Floors: " + ", ".join(
             f"{f} {totals[f]:.0f}" for f in floors) + "."]
+    labels = [r for c, r in cell if c == "pingpong"]
+    if labels:
+        t, totals = table("Scheduler: instructions per ping-pong round trip "
+                          f"(two context switches on CPU1), the functions "
+                          f"whose count changes against {labels[0]}", labels,
+                          {r: cell[("pingpong", r)] for r in labels}, names,
+                          changes_only=True)
+        body += t
+        base = totals[labels[0]]
+        summary += ["", "Ping-pong, instructions per round trip: " +
+                    ", ".join(f"{r} {totals[r]:.0f} ({totals[r] - base:+.0f})"
+                              for r in labels) + "."]
     lines += summary + ["", "## By function", ""] + body
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out, "profile.md"), "w") as f:

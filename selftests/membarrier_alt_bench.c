@@ -35,9 +35,11 @@
  *	hooks are attached while no running mm is registered.
  *
  *   membarrier_alt_bench profile [CALLS]
- *	profile,<phase>,<cmd|floor|empty>,<impl|floor row|empty>,<calls>
- *	CALLS calls of each latency row with CPUs 1-3 idle, a sync(2) after
- *	each, for the instruction profile of `make profile`.
+ *	profile,<phase>,<cmd|floor|pingpong|empty>,<impl|row|phase>,<calls>
+ *	For the instruction profile of `make profile`: CALLS ping-pong round
+ *	trips in each scheduler-cost phase that one boot can show, then
+ *	CALLS calls of each latency row with CPUs 1-3 idle, each run
+ *	started by a sync(2).
  *
  *   membarrier_alt_bench litmus [ITERATIONS]
  *	litmus,<impl>,<iterations>,<forbidden>
@@ -467,58 +469,6 @@ static void run_latency(int fd, int n, const char *only)
 	free(t);
 }
 
-/*
- * CALLS calls of each row of each command's group and of the floors, with
- * CPUs 1-3 idle and a sync(2) after each run: the instruction profile of
- * `make profile` boots this under tools/qemu-iprof.c, which starts a new
- * phase of its counts at every entry to ksys_sync().  Phase 1 is a run of
- * no calls, what every phase holds besides its calls (the rest of the
- * sync), for the report to subtract.  The rows naming the phases are
- * printed at the end, so that no run pays for console output.
- */
-static void run_profile(int fd, int calls)
-{
-	static struct {
-		const char *cmd, *row;
-		int calls;
-	} runs[1 + ARRAY_SIZE(bench_cmds) * NR_ROWS];
-	int ci, k, i, nr = 0;
-
-	if (calls < 1) {
-		errno = EINVAL;
-		die("profile: CALLS");
-	}
-	register_everything(fd);
-	sleeper_start();
-	/* Warm up every path, so that no run takes its first page faults. */
-	for (ci = 0; ci < (int)ARRAY_SIZE(bench_cmds); ci++)
-		for (k = 0; k < NR_ROWS; k++)
-			for (i = 0; i < 100; i++)
-				row_check(k, row_call(fd, k, bench_cmds[ci].cmd));
-	sync();
-	runs[nr].cmd = runs[nr].row = "empty";
-	runs[nr++].calls = 0;
-	sync();
-	for (ci = 0; ci < (int)ARRAY_SIZE(bench_cmds); ci++) {
-		/* The floors do not depend on the command: once is enough. */
-		bool last = ci == (int)ARRAY_SIZE(bench_cmds) - 1;
-
-		for (k = 0; k < (last ? NR_ROWS : NR_IMPLS); k++) {
-			for (i = 0; i < calls; i++)
-				row_check(k, row_call(fd, k, bench_cmds[ci].cmd));
-			sync();
-			runs[nr].cmd = k < NR_IMPLS ? bench_cmds[ci].name : "floor";
-			runs[nr].row = row_name(k);
-			runs[nr++].calls = calls;
-		}
-	}
-	for (i = 0; i < nr; i++)
-		printf("profile,%d,%s,%s,%d\n", i + 1, runs[i].cmd, runs[i].row,
-		       runs[i].calls);
-	fflush(stdout);
-	sleeper_stop();
-}
-
 static int pp_fds[2][2];
 static int pp_rounds;
 
@@ -538,47 +488,69 @@ static void *pong(void *arg)
 
 #define PP_REPS	5
 
-static void run_pingpong(const char *label, const char *variant, int rounds)
+/* Registers the caller's mm for @variant's hook, through the device. */
+static void pingpong_register(const char *variant)
+{
+	int fd = alt_open();
+
+	if (fd < 0 ||
+	    alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+			   0, 0, variant_of(variant)) ||
+	    alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+			   0, 0, variant_of(variant)))
+		die("register");
+	close(fd);
+}
+
+/*
+ * pp_rounds round trips between the caller and a thread, both on CPU1;
+ * returns how long the round trips took.  With @mark, a sync(2) right
+ * before and right after them bounds a phase of `make profile`.
+ */
+static long long pingpong_once(bool mark)
 {
 	pthread_t t;
+	long long t0;
 	char c = 0;
-	int rep, i;
+	int i;
 
-	if (variant) {
-		int fd = alt_open();
-
-		if (fd < 0 ||
-		    alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
-				   0, 0, variant_of(variant)) ||
-		    alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
-				   0, 0, variant_of(variant)))
-			die("register");
-		close(fd);
-	}
 	if (pin_to_cpu(1))
 		die("pin");
+	if (pipe(pp_fds[0]) || pipe(pp_fds[1]))
+		die("pipe");
+	errno = pthread_create(&t, NULL, pong, NULL);
+	if (errno)
+		die("pthread_create");
+	if (mark)
+		sync();
+	t0 = now_ns();
+	for (i = 0; i < pp_rounds; i++)
+		if (write(pp_fds[0][1], &c, 1) != 1 ||
+		    read(pp_fds[1][0], &c, 1) != 1)
+			die("ping");
+	t0 = now_ns() - t0;
+	if (mark)
+		sync();
+	pthread_join(t, NULL);
+	for (i = 0; i < 4; i++)
+		close(pp_fds[i / 2][i % 2]);
+	return t0;
+}
+
+static void run_pingpong(const char *label, const char *variant, int rounds)
+{
+	long long t;
+	int rep;
+
+	if (variant)
+		pingpong_register(variant);
 	pp_rounds = rounds;
 	for (rep = 0; rep < PP_REPS; rep++) {
-		long long t0;
-
 		fprintf(stderr, "# progress: pingpong %s %d/%d\n", label,
 			rep + 1, PP_REPS);
-		if (pipe(pp_fds[0]) || pipe(pp_fds[1]))
-			die("pipe");
-		errno = pthread_create(&t, NULL, pong, NULL);
-		if (errno)
-			die("pthread_create");
-		t0 = now_ns();
-		for (i = 0; i < rounds; i++)
-			if (write(pp_fds[0][1], &c, 1) != 1 ||
-			    read(pp_fds[1][0], &c, 1) != 1)
-				die("ping");
-		t0 = now_ns() - t0;
-		pthread_join(t, NULL);
-		for (i = 0; i < 4; i++)
-			close(pp_fds[i / 2][i % 2]);
+		t = pingpong_once(false);
 		printf("pingpong,%s,%d,%d,%.3f\n", label, rep, rounds,
-		       t0 / 1000.0 / rounds);
+		       t / 1000.0 / rounds);
 		fflush(stdout);
 	}
 }
@@ -604,6 +576,116 @@ static void run_attach(void)
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
 	    WEXITSTATUS(status))
 		die("attach");
+}
+
+/*
+ * The phases of `make profile`: tools/qemu-iprof.c starts a new one at
+ * every entry to ksys_sync(), so each sync(2) here starts the phase that
+ * profile_next() named before it (phase 0 is the boot).  The names are
+ * printed at the end, so that no phase pays for console output.
+ */
+#define MAX_PHASES	64
+static struct {
+	const char *what, *row;	/* what == NULL: not reported */
+	int calls;
+} phases[MAX_PHASES];
+static int nr_phases;
+
+static void profile_next(const char *what, const char *row, int calls)
+{
+	if (nr_phases == MAX_PHASES) {
+		errno = E2BIG;
+		die("profile: phases");
+	}
+	phases[nr_phases].what = what;
+	phases[nr_phases].row = row;
+	phases[nr_phases++].calls = calls;
+}
+
+/*
+ * A ping-pong of @rounds round trips in a child, registered for @variant's
+ * hook first unless it is NULL: the phase between its two syncs holds the
+ * round trips and nothing else.
+ */
+static void profile_pingpong(const char *label, const char *variant,
+			     int rounds)
+{
+	pid_t pid;
+	int status;
+
+	profile_next("pingpong", label, rounds);
+	profile_next(NULL, NULL, 0);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		if (variant)
+			pingpong_register(variant);
+		pp_rounds = rounds;
+		pingpong_once(true);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		die("profile: pingpong");
+}
+
+/*
+ * What `make profile` counts, with CPUs 1-3 idle but for the ping-pong:
+ *  - a phase of no calls, what every other phase holds besides its calls
+ *    (the rest of the sync that starts it), for the report to subtract;
+ *  - the scheduler: ping-pong round trips with the module loaded and no
+ *    hook attached, attached with no running mm registered, and with the
+ *    mm registered for each hook variant;
+ *  - CALLS calls of each latency row of each command and of the floors,
+ *    with a second thread of ours asleep.
+ */
+static void run_profile(int fd, int calls)
+{
+	int ci, k, i;
+
+	if (calls < 1) {
+		errno = EINVAL;
+		die("profile: CALLS");
+	}
+	profile_next("empty", "empty", 0);
+	sync();
+	profile_next(NULL, NULL, 0);
+	sync();
+	/* Before anything registers: until then no hook is attached. */
+	profile_pingpong("loaded", NULL, calls);
+	run_attach();
+	profile_pingpong("attached-unregistered", NULL, calls);
+	profile_pingpong("registered-lazy-tlb-sync", "lazy-tlb-sync", calls);
+	profile_pingpong("registered-mm-cid-mb", "mm-cid-mb", calls);
+
+	register_everything(fd);
+	sleeper_start();
+	/* Warm up every path, so that no run takes its first page faults. */
+	for (ci = 0; ci < (int)ARRAY_SIZE(bench_cmds); ci++)
+		for (k = 0; k < NR_ROWS; k++)
+			for (i = 0; i < 100; i++)
+				row_check(k, row_call(fd, k, bench_cmds[ci].cmd));
+	for (ci = 0; ci < (int)ARRAY_SIZE(bench_cmds); ci++) {
+		/* The floors do not depend on the command: once is enough. */
+		bool last = ci == (int)ARRAY_SIZE(bench_cmds) - 1;
+
+		for (k = 0; k < (last ? NR_ROWS : NR_IMPLS); k++) {
+			profile_next(k < NR_IMPLS ? bench_cmds[ci].name : "floor",
+				     row_name(k), calls);
+			sync();
+			for (i = 0; i < calls; i++)
+				row_check(k, row_call(fd, k, bench_cmds[ci].cmd));
+		}
+	}
+	profile_next(NULL, NULL, 0);
+	sync();
+	sleeper_stop();
+	for (i = 0; i < nr_phases; i++)
+		if (phases[i].what)
+			printf("profile,%d,%s,%s,%d\n", i + 1, phases[i].what,
+			       phases[i].row, phases[i].calls);
+	fflush(stdout);
 }
 
 static struct sb_litmus sb;

@@ -29,7 +29,7 @@
 
 EXPORT int qemu_plugin_version = 2;
 
-#define MAX_PHASES 32
+#define MAX_PHASES 64
 
 /* One translated block: its instructions' addresses and its counts. */
 struct block {
