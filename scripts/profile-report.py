@@ -178,7 +178,11 @@ def main():
         base = totals[labels[0]]
         summary += ["", "Ping-pong, instructions per round trip: " +
                     ", ".join(f"{r} {totals[r]:.0f} ({totals[r] - base:+.0f})"
-                              for r in labels) + "."]
+                              for r in labels) + ". These totals also "
+                    "follow the scheduler's own state from run to run (by "
+                    "up to about 1%, in functions the hooks do not touch); "
+                    "the rows of the hooks' functions in the table below "
+                    "are their cost."]
     lines += summary + ["", "## By function", ""] + body
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out, "profile.md"), "w") as f:
