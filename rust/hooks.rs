@@ -62,6 +62,10 @@ impl MmTable {
     }
 
     /// Whether `mm` is registered. Callable from any context.
+    ///
+    /// Inlined into the scheduler hooks, where it runs on every context
+    /// switch: on powerpc it was left out of line.
+    #[inline]
     fn contains(&self, mm: *mut bindings::mm_struct) -> bool {
         // Pairs with the `Release` in `insert()`: a slot below `used` is
         // read after the store that filled it.
