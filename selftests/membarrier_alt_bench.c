@@ -418,6 +418,19 @@ static void sleeper_stop(void)
 }
 
 /*
+ * Registers the caller's mm for both hook variants through the device,
+ * which attaches the hooks: lazy-tlb-sync for SYNC_CORE, mm-cid-mb for
+ * PRIVATE_EXPEDITED.  Returns non-zero on failure.
+ */
+static int register_hook_variants(int fd)
+{
+	return alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+			      0, 0, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC) ||
+	       alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+			      0, 0, MEMBARRIER_ALT_VARIANT_MM_CID_MB);
+}
+
+/*
  * Pins the caller to CPU0 and registers its mm for every command, through
  * the syscall, and for both hook variants through the device.
  */
@@ -425,10 +438,7 @@ static void register_everything(int fd)
 {
 	if (pin_to_cpu(0) || sys_register_all())
 		die("pin/register");
-	if (alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
-			   0, 0, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC) ||
-	    alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
-			   0, 0, MEMBARRIER_ALT_VARIANT_MM_CID_MB))
+	if (register_hook_variants(fd))
 		die("register hook variants");
 }
 
@@ -565,13 +575,7 @@ static void run_attach(void)
 	if (!pid) {
 		int fd = alt_open();
 
-		if (fd < 0 ||
-		    alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
-				   0, 0, MEMBARRIER_ALT_VARIANT_MM_CID_MB) ||
-		    alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
-				   0, 0, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC))
-			_exit(1);
-		_exit(0);
+		_exit(fd < 0 || register_hook_variants(fd));
 	}
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
 	    WEXITSTATUS(status))
