@@ -15,6 +15,7 @@ arch=${1:?usage: profile.sh ARCH [CALLS]}
 calls=${2:-2000}
 
 echo "=== $arch: build" >&2
+src=$("$MBA_ROOT/scripts/kernel-src.sh")
 kdir=$("$MBA_ROOT/scripts/kernel.sh" "$arch")
 tests=$("$MBA_ROOT/scripts/selftests.sh" "$arch")
 "$MBA_ROOT/scripts/module.sh" "$arch" >/dev/null
@@ -46,5 +47,5 @@ timeout -k 10 "${MBA_GUEST_TIMEOUT:-1500}" "$MBA_ROOT/scripts/guest.sh" "$arch" 
 
 LLVM_CXXFILT="$LLVM_BIN/llvm-cxxfilt" \
 	python3 "$MBA_ROOT/scripts/profile-report.py" "$out" "arch=$arch" \
-	"series=$(basename "$("$MBA_ROOT/scripts/kernel-src.sh")" | sed 's/.*-//')" \
+	"series=$(basename "$src" | sed 's/.*-//')" \
 	"config=$MBA_CONFIG"
