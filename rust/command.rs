@@ -31,16 +31,16 @@ use crate::{
     },
     stats,
     targeting::{
-        for_each_cpu_sample,
+        select_targets,
+        targets_cpu,
         Policy,
-        RqSnapshot,
-        Scope, //
+        Scope,
+        Skipped, //
     },
     uapi::{
         Cmd,
         Skip,
-        Variant,
-        NR_SKIPS, //
+        Variant, //
     },
 };
 
@@ -203,7 +203,9 @@ fn global_expedited(variant: Variant, policy: Policy) -> Result<i32> {
     let _serialize = IPI_MUTEX.lock();
     let _hotplug = CpusReadLock::new();
 
-    select_targets(variant, policy, Scope::Global, ptr::null(), &mut mask);
+    let mut skipped = Skipped::default();
+    select_targets(policy, Scope::Global, ptr::null(), &mut mask, &mut skipped);
+    stats::skips(variant, &skipped.0);
 
     let _preempt = PreemptDisabled::new();
     let info = IpiInfo::new(variant);
@@ -278,13 +280,9 @@ fn private_expedited(variant: Variant, policy: Policy, flavor: Flavor, cpu_id: i
         };
         let _serialize = IPI_MUTEX.lock();
         let _hotplug = CpusReadLock::new();
-        let snap = RqSnapshot::take(cpu, mm);
-        if !snap.online() {
-            stats::skip(variant, Skip::Offline);
-            return Ok(0);
-        }
-        if let Err(why) = policy.decide(Scope::Private, &snap) {
-            stats::skip(variant, why);
+        let mut skipped = Skipped::default();
+        if !targets_cpu(policy, cpu, mm, &mut skipped) {
+            stats::skips(variant, &skipped.0);
             return Ok(0);
         }
         let _preempt = PreemptDisabled::new();
@@ -307,7 +305,9 @@ fn private_expedited(variant: Variant, policy: Policy, flavor: Flavor, cpu_id: i
     let _serialize = IPI_MUTEX.lock();
     let _hotplug = CpusReadLock::new();
 
-    select_targets(variant, policy, Scope::Private, mm, &mut mask);
+    let mut skipped = Skipped::default();
+    select_targets(policy, Scope::Private, mm, &mut mask, &mut skipped);
+    stats::skips(variant, &skipped.0);
 
     let _preempt = PreemptDisabled::new();
     let info = IpiInfo::new(variant);
@@ -339,87 +339,6 @@ fn private_expedited(variant: Variant, policy: Policy, flavor: Flavor, cpu_id: i
         };
     }
     Ok(0)
-}
-
-/// Adds to `mask` every online CPU `policy` targets for `scope`, comparing
-/// with `mm` (null for the global command), and counts why the others are
-/// skipped. The global command leaves out the calling CPU first, as in-tree.
-///
-/// The caller holds `cpus_read_lock()` and the barrier scope.
-fn select_targets(
-    variant: Variant,
-    policy: Policy,
-    scope: Scope,
-    mm: *const bindings::mm_struct,
-    mask: &mut CpumaskVar,
-) {
-    let state_mask = policy.state_mask(scope);
-
-    // One copy of the loop per policy and scope, each with its decision
-    // folded in, so that no CPU pays for branching on the pair: the
-    // in-tree loops are written for one command each.
-    match (policy, scope) {
-        (Policy::Intree, Scope::Global) => {
-            select_targets_by(variant, scope, state_mask, mm, mask, |snap| {
-                Policy::Intree.decide(Scope::Global, snap)
-            })
-        }
-        (Policy::Intree, Scope::Private) => {
-            select_targets_by(variant, scope, state_mask, mm, mask, |snap| {
-                Policy::Intree.decide(Scope::Private, snap)
-            })
-        }
-        (Policy::IdleFilter, Scope::Global) => {
-            select_targets_by(variant, scope, state_mask, mm, mask, |snap| {
-                Policy::IdleFilter.decide(Scope::Global, snap)
-            })
-        }
-        (Policy::IdleFilter, Scope::Private) => {
-            select_targets_by(variant, scope, state_mask, mm, mask, |snap| {
-                Policy::IdleFilter.decide(Scope::Private, snap)
-            })
-        }
-    }
-}
-
-/// [`select_targets`] with the policy's decision for `scope` in `decide`,
-/// and the runqueue states it needs sampled in `state_mask`.
-#[inline(always)]
-fn select_targets_by(
-    variant: Variant,
-    scope: Scope,
-    state_mask: i32,
-    mm: *const bindings::mm_struct,
-    mask: &mut CpumaskVar,
-    decide: impl Fn(&RqSnapshot) -> Result<(), Skip>,
-) {
-    // Counted here and added once per reason: one shared atomic per CPU
-    // per call is a cost the syscall does not pay.
-    // u32: at most nr_cpu_ids per reason, and small enough to be zeroed
-    // with a few stores instead of a call to memset().
-    let mut skipped = [0u32; NR_SKIPS];
-    // The CPU the caller runs on when this is read is in program order with
-    // it, even if the caller migrates afterwards; in-tree reads it in the
-    // loop, for the same reason.
-    let this_cpu = CpuId::current();
-
-    for_each_cpu_sample(mm, state_mask, |cpu, snap| {
-        let why = if !snap.online() {
-            Skip::Offline
-        } else if scope == Scope::Global && cpu == this_cpu {
-            Skip::SelfCpu
-        } else {
-            match decide(snap) {
-                Ok(()) => {
-                    mask.set(cpu);
-                    return;
-                }
-                Err(why) => why,
-            }
-        };
-        skipped[why as usize] += 1;
-    });
-    stats::skips(variant, &skipped);
 }
 
 /// Issues `smp_mb()` when created and when dropped, as `guard(mb)` does in

@@ -2,21 +2,24 @@
 
 //! Which CPUs an expedited command interrupts: the policy of each variant.
 //!
-//! The loops that walk the CPUs live in `command.rs`; this file only decides,
-//! for one CPU and one sample of what it runs, whether to send an IPI or why
-//! not. Each decision is counted, so that the tests can check the targeting
-//! of every variant exactly.
+//! The kernel samples what the CPUs run one cpumask word at a time, as one
+//! bitmap per fact (`membarrier_rq_sample_word()`). A policy turns a word of
+//! samples into the word of CPUs it interrupts with a few bitwise operations,
+//! and counts the CPUs it skips by reason, so that the tests can check the
+//! targeting of every variant exactly.
 
-use core::mem::MaybeUninit;
 use kernel::{
     bindings,
     cpu::CpuId,
+    cpumask::CpumaskVar,
+    ffi::c_ulong,
     prelude::*, //
 };
 
 use crate::uapi::{
     Skip,
-    Variant, //
+    Variant,
+    NR_SKIPS, //
 };
 
 /// Which tasks a command is aimed at.
@@ -51,73 +54,63 @@ impl Policy {
         }
     }
 
-    /// The `MEMBARRIER_STATE_*` bits a runqueue must have for [`Policy::decide`]
-    /// to look at what its CPU runs, or 0 if it always looks.
+    /// What the policy needs sampled for `scope`: the `MEMBARRIER_STATE_*`
+    /// bits of the runqueues it looks at, and whether it reads `rq->curr`
+    /// only on the CPUs whose runqueue has one of them.
     ///
     /// The in-tree global command reads `rq->curr` only on CPUs whose
     /// runqueue state has `GLOBAL_EXPEDITED`, and so does this policy: the
     /// others cost one load each, as in-tree. `idle-filter` must see the
     /// kernel threads of every CPU, registered or not.
-    pub(crate) fn state_mask(self, scope: Scope) -> i32 {
+    fn sampling(self, scope: Scope) -> (i32, bool) {
         match (self, scope) {
-            (Policy::Intree, Scope::Global) => GLOBAL_EXPEDITED,
-            _ => 0,
+            (Policy::Intree, Scope::Global) => (GLOBAL_EXPEDITED, true),
+            (Policy::IdleFilter, Scope::Global) => (GLOBAL_EXPEDITED, false),
+            (_, Scope::Private) => (0, false),
         }
     }
 
-    /// Decides whether the CPU sampled in `snap` gets an IPI.
+    /// The CPUs of `w` that get an IPI for `scope`; the other CPUs sampled
+    /// online in `w` are added to `skipped`, each under one reason.
     ///
-    /// `snap` was taken with [`Policy::state_mask`] of `self` and `scope`.
+    /// `w` was sampled with [`Policy::sampling`] of `self` and `scope`.
     #[inline]
-    pub(crate) fn decide(self, scope: Scope, snap: &RqSnapshot) -> Result<(), Skip> {
-        let registered = snap.0.membarrier_state & GLOBAL_EXPEDITED != 0;
+    fn targets(self, scope: Scope, w: &RqWord, skipped: &mut Skipped) -> c_ulong {
+        let b = &w.bits;
 
         match (self, scope) {
             (Policy::Intree, Scope::Global) => {
-                // Only the state was sampled on the CPUs skipped here.
-                if !registered {
-                    return Err(Skip::NotRegistered);
-                }
-                if snap.0.no_mm {
-                    return Err(snap.kernel_reason());
-                }
-                Ok(())
+                // `rq->curr` was only read on the registered CPUs.
+                skipped.add(Skip::NotRegistered, b.online & !b.state);
+                let kernel = b.state & b.no_mm;
+                skipped.add(Skip::Idle, kernel & b.idle);
+                skipped.add(Skip::NoMm, kernel & !b.idle);
+                b.state & !b.no_mm
             }
             (Policy::Intree, Scope::Private) => {
-                if snap.0.mm_match {
-                    return Ok(());
-                }
-                if snap.0.no_mm {
-                    return Err(snap.kernel_reason());
-                }
-                Err(Skip::OtherMm)
+                // A task with the caller's mm has an mm: `mm_match` and
+                // `no_mm` are disjoint.
+                skipped.add(Skip::Idle, b.no_mm & b.idle);
+                skipped.add(Skip::NoMm, b.no_mm & !b.idle);
+                skipped.add(Skip::OtherMm, b.online & !b.mm_match & !b.no_mm);
+                b.mm_match
             }
             (Policy::IdleFilter, Scope::Global) => {
-                if snap.0.idle {
-                    return Err(Skip::Idle);
-                }
+                skipped.add(Skip::Idle, b.idle);
                 // Any kernel thread may be working for a registered
                 // process (kthread_use_mm(), io_uring, pinned pages): it
                 // is a target. User tasks still need the registration.
-                if snap.0.kthread || registered {
-                    return Ok(());
-                }
-                Err(Skip::NotRegistered)
+                let targets = b.online & !b.idle & (b.kthread | b.state);
+                skipped.add(Skip::NotRegistered, b.online & !b.idle & !targets);
+                targets
             }
             (Policy::IdleFilter, Scope::Private) => {
-                if snap.0.idle {
-                    return Err(Skip::Idle);
-                }
+                skipped.add(Skip::Idle, b.idle);
                 // A user thread of the mm, or a kernel thread inside
-                // kthread_use_mm() of it.
-                if snap.0.mm_match {
-                    return Ok(());
-                }
-                // A kernel thread holding the mm lazily runs on its page
-                // tables; the in-tree policy skips it.
-                if snap.0.kthread && snap.0.active_mm_match {
-                    return Ok(());
-                }
+                // kthread_use_mm() of it; or a kernel thread holding the mm
+                // lazily, which runs on its page tables and which the
+                // in-tree policy skips.
+                let targets = !b.idle & (b.mm_match | (b.kthread & b.active_mm_match));
                 // A kernel thread with neither the mm nor its page tables
                 // is not a target. What it reaches of the caller's memory
                 // it reaches through kernel mappings of pinned pages
@@ -127,10 +120,10 @@ impl Policy {
                 // seeds/000); interrupting every unrelated kernel thread
                 // would turn PRIVATE_EXPEDITED into a global IPI on a busy
                 // machine, the cost it exists to avoid.
-                if snap.0.no_mm {
-                    return Err(Skip::NoMm);
-                }
-                Err(Skip::OtherMm)
+                let rest = b.online & !b.idle & !targets;
+                skipped.add(Skip::NoMm, rest & b.no_mm);
+                skipped.add(Skip::OtherMm, rest & !b.no_mm);
+                targets
             }
         }
     }
@@ -138,98 +131,143 @@ impl Policy {
 
 const GLOBAL_EXPEDITED: i32 = bindings::MEMBARRIER_STATE_GLOBAL_EXPEDITED as i32;
 
-/// How many CPUs one call of `membarrier_rq_snapshots()` samples.
-const BATCH: usize = 32;
+/// CPUs per cpumask word.
+const WORD_BITS: u32 = c_ulong::BITS;
 
-/// A sample of what one CPU runs, from `membarrier_rq_snapshots()`.
+/// How many CPUs a command skipped, by reason ([`Skip`] as the index).
 ///
-/// It is stale as soon as it is taken; see the ordering comment of
-/// `membarrier_rq_snapshots()` for the barriers that make it usable, which
-/// the command loops provide.
-#[repr(transparent)]
-pub(crate) struct RqSnapshot(bindings::membarrier_rq_snapshot);
+/// Counted per command and handed to `stats::skips()` once: one shared
+/// atomic per CPU per call is a cost the syscall does not pay. `u32`: at
+/// most `nr_cpu_ids` per reason, and few enough bytes to be zeroed with a
+/// few stores instead of a call to `memset()`.
+#[derive(Default)]
+pub(crate) struct Skipped(pub(crate) [u32; NR_SKIPS]);
 
-impl RqSnapshot {
-    const EMPTY: Self = Self(pin_init::zeroed());
-
-    /// Samples `cpu`, comparing its current task's mm with `mm` (which may be
-    /// null).
-    ///
-    /// The caller holds `cpus_read_lock()`.
-    pub(crate) fn take(cpu: CpuId, mm: *const bindings::mm_struct) -> Self {
-        let mut snap = Self::EMPTY;
-
-        // SAFETY: `snap` has room for the one sample asked for; the caller
-        // holds `cpus_read_lock()`; `mm` is only compared, never
-        // dereferenced.
-        unsafe { bindings::membarrier_rq_snapshots(cpu.as_u32(), 1, mm, 0, &mut snap.0) };
-        snap
-    }
-
-    /// Whether the CPU was online; nothing else in the sample holds if not.
-    pub(crate) fn online(&self) -> bool {
-        self.0.online
-    }
-
-    /// Why a CPU running a task without an mm is skipped.
-    fn kernel_reason(&self) -> Skip {
-        if self.0.idle {
-            Skip::Idle
-        } else {
-            Skip::NoMm
+impl Skipped {
+    /// Counts the CPUs of `cpus` under `why`.
+    #[inline]
+    fn add(&mut self, why: Skip, cpus: c_ulong) {
+        // Most reasons count no CPU in a given call, and without a popcnt
+        // instruction in the baseline ISA a count costs a dozen more.
+        if cpus != 0 {
+            self.0[why as usize] += cpus.count_ones();
         }
     }
 }
 
-/// Calls `f` with a sample of every CPU below `nr_cpu_ids`, comparing with
-/// `mm` (which may be null). `rq->curr` is read only on CPUs whose runqueue
-/// state has a bit of `state_mask`, or on every CPU if it is 0.
+/// What the CPUs of one cpumask word were running, from
+/// `membarrier_rq_sample_word()`: bit `n` of each member is CPU
+/// `index * WORD_BITS + n`.
 ///
-/// The samples are taken [`BATCH`] CPUs per call of
-/// `membarrier_rq_snapshots()`, each call inside one RCU read-side section,
-/// as the in-tree loops read `rq->curr`: an out-of-line call per CPU would
-/// make the policies look slower than in-tree for reasons that have nothing
-/// to do with whom they interrupt.
+/// # Invariants
 ///
-/// The caller holds `cpus_read_lock()`.
-pub(crate) fn for_each_cpu_sample(
-    mm: *const bindings::mm_struct,
-    state_mask: i32,
-    mut f: impl FnMut(CpuId, &RqSnapshot),
-) {
-    // Left uninitialized: zeroing it on every command would cost more,
-    // under TCG, than the samples themselves.
-    let mut buf = [const { MaybeUninit::<RqSnapshot>::uninit() }; BATCH];
-    let nr_cpu_ids = kernel::cpu::nr_cpu_ids();
-    let mut first = 0;
+/// Every bit set in a member of `bits` is set in `bits.online`, and
+/// `bits.online` is a subset of the CPUs asked about.
+///
+/// It is stale as soon as it is taken; see the ordering comment of
+/// `membarrier_rq_sample_word()` for the barriers that make it usable,
+/// which the command loops provide.
+struct RqWord {
+    bits: bindings::membarrier_rq_bits,
+}
 
-    while first < nr_cpu_ids {
-        // SAFETY: `buf` has room for `BATCH` samples, and `RqSnapshot` is
-        // `repr(transparent)` over the C struct; the caller holds
-        // `cpus_read_lock()`; `mm` is only compared, never dereferenced.
-        let n = unsafe {
-            bindings::membarrier_rq_snapshots(
-                first,
-                BATCH as u32,
+impl RqWord {
+    /// Samples the CPUs `cpus` of cpumask word `index`, comparing their
+    /// current tasks' mm with `mm` (which may be null), as `policy` needs
+    /// for `scope`.
+    ///
+    /// The caller holds `cpus_read_lock()`.
+    #[inline]
+    fn sample(
+        policy: Policy,
+        scope: Scope,
+        index: u32,
+        cpus: c_ulong,
+        mm: *const bindings::mm_struct,
+    ) -> Self {
+        let (state_mask, curr_needs_state) = policy.sampling(scope);
+        let mut bits = core::mem::MaybeUninit::uninit();
+
+        // SAFETY: `bits` has room for the one record it fills in; the
+        // caller holds `cpus_read_lock()`; `mm` is only compared, never
+        // dereferenced.
+        unsafe {
+            bindings::membarrier_rq_sample_word(
+                index,
+                cpus,
                 mm,
                 state_mask,
-                buf.as_mut_ptr().cast(),
+                curr_needs_state,
+                bits.as_mut_ptr(),
             )
         };
-        if n == 0 {
-            break;
+        // INVARIANT: `membarrier_rq_sample_word()` sets bits only for the
+        // CPUs of `cpus` it found online, and reports those in `online`.
+        Self {
+            // SAFETY: `membarrier_rq_sample_word()` stores every member.
+            bits: unsafe { bits.assume_init() },
         }
-        // At most `BATCH`, and below nr_cpu_ids from `first` on.
-        let n = n.min(BATCH as u32);
-        let last = first + n;
-        for (cpu, snap) in (first..last).zip(&buf) {
-            // SAFETY: `membarrier_rq_snapshots()` stored a whole sample in
-            // each of the first `n` entries.
-            let snap = unsafe { snap.assume_init_ref() };
-            // SAFETY: the samples end at nr_cpu_ids, so `cpu` is below it.
-            // (`CpuId::from_u32()` would check again, out of line.)
-            f(unsafe { CpuId::from_u32_unchecked(cpu) }, snap);
-        }
-        first = last;
     }
+}
+
+/// Adds to `mask` every online CPU `policy` targets for `scope`, comparing
+/// with `mm` (null for the global command), and counts why the others are
+/// skipped in `skipped`. The global command leaves out the calling CPU
+/// first, as in-tree.
+///
+/// The caller holds `cpus_read_lock()` and the barrier scope, and `mask`
+/// is empty.
+pub(crate) fn select_targets(
+    policy: Policy,
+    scope: Scope,
+    mm: *const bindings::mm_struct,
+    mask: &mut CpumaskVar,
+    skipped: &mut Skipped,
+) {
+    let nr_cpu_ids = kernel::cpu::nr_cpu_ids();
+    // The CPU the caller runs on when this is read is in program order with
+    // it, even if the caller migrates afterwards; in-tree reads it in the
+    // loop, for the same reason. It stays online: the caller holds
+    // cpus_read_lock().
+    let this_cpu = CpuId::current().as_u32();
+    let raw = mask.as_raw();
+
+    for index in 0..nr_cpu_ids.div_ceil(WORD_BITS) {
+        let left = nr_cpu_ids - index * WORD_BITS;
+        let mut cpus = if left < WORD_BITS {
+            (1 << left) - 1
+        } else {
+            !0
+        };
+        if scope == Scope::Global && this_cpu / WORD_BITS == index {
+            cpus &= !(1 << (this_cpu % WORD_BITS));
+            skipped.0[Skip::SelfCpu as usize] += 1;
+        }
+        let w = RqWord::sample(policy, scope, index, cpus, mm);
+        skipped.add(Skip::Offline, cpus & !w.bits.online);
+        let targets = policy.targets(scope, &w, skipped);
+        // SAFETY: `raw` is the cpumask `mask` owns, and nobody else uses it
+        // while the caller holds `&mut`; `index` is below
+        // BITS_TO_LONGS(nr_cpu_ids), so within its `bits`.
+        if let Some(word) = unsafe { (*raw).bits.get_mut(index as usize) } {
+            *word = targets;
+        }
+    }
+}
+
+/// Whether `policy` interrupts `cpu` for a private command, comparing with
+/// the caller's `mm`; if not, counts why in `skipped`.
+///
+/// The caller holds `cpus_read_lock()` and the barrier scope.
+pub(crate) fn targets_cpu(
+    policy: Policy,
+    cpu: CpuId,
+    mm: *const bindings::mm_struct,
+    skipped: &mut Skipped,
+) -> bool {
+    let bit: c_ulong = 1 << (cpu.as_u32() % WORD_BITS);
+    let w = RqWord::sample(policy, Scope::Private, cpu.as_u32() / WORD_BITS, bit, mm);
+
+    skipped.add(Skip::Offline, bit & !w.bits.online);
+    policy.targets(Scope::Private, &w, skipped) & bit != 0
 }
