@@ -34,8 +34,7 @@ use crate::{
         select_targets,
         targets_cpu,
         Policy,
-        Scope,
-        Skipped, //
+        Scope, //
     },
     uapi::{
         Cmd,
@@ -203,9 +202,7 @@ fn global_expedited(variant: Variant, policy: Policy) -> Result<i32> {
     let _serialize = IPI_MUTEX.lock();
     let _hotplug = CpusReadLock::new();
 
-    let mut skipped = Skipped::default();
-    select_targets(policy, Scope::Global, ptr::null(), &mut mask, &mut skipped);
-    stats::skips(variant, &skipped.0);
+    select_targets(variant, policy, Scope::Global, ptr::null(), &mut mask);
 
     let _preempt = PreemptDisabled::new();
     let info = IpiInfo::new(variant);
@@ -280,9 +277,7 @@ fn private_expedited(variant: Variant, policy: Policy, flavor: Flavor, cpu_id: i
         };
         let _serialize = IPI_MUTEX.lock();
         let _hotplug = CpusReadLock::new();
-        let mut skipped = Skipped::default();
-        if !targets_cpu(policy, cpu, mm, &mut skipped) {
-            stats::skips(variant, &skipped.0);
+        if !targets_cpu(variant, policy, cpu, mm) {
             return Ok(0);
         }
         let _preempt = PreemptDisabled::new();
@@ -305,9 +300,7 @@ fn private_expedited(variant: Variant, policy: Policy, flavor: Flavor, cpu_id: i
     let _serialize = IPI_MUTEX.lock();
     let _hotplug = CpusReadLock::new();
 
-    let mut skipped = Skipped::default();
-    select_targets(policy, Scope::Private, mm, &mut mask, &mut skipped);
-    stats::skips(variant, &skipped.0);
+    select_targets(variant, policy, Scope::Private, mm, &mut mask);
 
     let _preempt = PreemptDisabled::new();
     let info = IpiInfo::new(variant);

@@ -16,10 +16,13 @@ use kernel::{
     prelude::*, //
 };
 
-use crate::uapi::{
-    Skip,
-    Variant,
-    NR_SKIPS, //
+use crate::{
+    stats,
+    uapi::{
+        Skip,
+        Variant,
+        NR_SKIPS, //
+    },
 };
 
 /// Which tasks a command is aimed at.
@@ -74,7 +77,10 @@ impl Policy {
     /// online in `w` are added to `skipped`, each under one reason.
     ///
     /// `w` was sampled with [`Policy::sampling`] of `self` and `scope`.
-    #[inline]
+    ///
+    /// Inlined: the caller then branches on the policy once per word of
+    /// CPUs, and the words stay in registers.
+    #[inline(always)]
     fn targets(self, scope: Scope, w: &RqWord, skipped: &mut Skipped) -> c_ulong {
         let b = &w.bits;
 
@@ -141,7 +147,7 @@ const WORD_BITS: u32 = c_ulong::BITS;
 /// most `nr_cpu_ids` per reason, and few enough bytes to be zeroed with a
 /// few stores instead of a call to `memset()`.
 #[derive(Default)]
-pub(crate) struct Skipped(pub(crate) [u32; NR_SKIPS]);
+struct Skipped([u32; NR_SKIPS]);
 
 impl Skipped {
     /// Counts the CPUs of `cpus` under `why`.
@@ -149,9 +155,16 @@ impl Skipped {
     fn add(&mut self, why: Skip, cpus: c_ulong) {
         // Most reasons count no CPU in a given call, and without a popcnt
         // instruction in the baseline ISA a count costs a dozen more.
+        // No overflow: at most nr_cpu_ids CPUs per reason and command.
         if cpus != 0 {
-            self.0[why as usize] += cpus.count_ones();
+            self.0[why as usize] = self.0[why as usize].wrapping_add(cpus.count_ones());
         }
+    }
+
+    /// Counts one CPU under `why`.
+    #[inline]
+    fn add_one(&mut self, why: Skip) {
+        self.0[why as usize] = self.0[why as usize].wrapping_add(1);
     }
 }
 
@@ -166,7 +179,7 @@ impl Skipped {
 ///
 /// It is stale as soon as it is taken; see the ordering comment of
 /// `membarrier_rq_sample_word()` for the barriers that make it usable,
-/// which the command loops provide.
+/// which the commands provide.
 struct RqWord {
     bits: bindings::membarrier_rq_bits,
 }
@@ -211,19 +224,24 @@ impl RqWord {
 }
 
 /// Adds to `mask` every online CPU `policy` targets for `scope`, comparing
-/// with `mm` (null for the global command), and counts why the others are
-/// skipped in `skipped`. The global command leaves out the calling CPU
-/// first, as in-tree.
+/// with `mm` (null for the global command), and counts in the stats of
+/// `variant` why the others are skipped. The global command leaves out the
+/// calling CPU first, as in-tree.
 ///
 /// The caller holds `cpus_read_lock()` and the barrier scope, and `mask`
 /// is empty.
+///
+/// Inlined into each command, whose `scope` is a constant: the branches on
+/// the scope and the sampling arguments then fold away.
+#[inline(always)]
 pub(crate) fn select_targets(
+    variant: Variant,
     policy: Policy,
     scope: Scope,
     mm: *const bindings::mm_struct,
     mask: &mut CpumaskVar,
-    skipped: &mut Skipped,
 ) {
+    let mut skipped = Skipped::default();
     let nr_cpu_ids = kernel::cpu::nr_cpu_ids();
     // The CPU the caller runs on when this is read is in program order with
     // it, even if the caller migrates afterwards; in-tree reads it in the
@@ -241,11 +259,11 @@ pub(crate) fn select_targets(
         };
         if scope == Scope::Global && this_cpu / WORD_BITS == index {
             cpus &= !(1 << (this_cpu % WORD_BITS));
-            skipped.0[Skip::SelfCpu as usize] += 1;
+            skipped.add_one(Skip::SelfCpu);
         }
         let w = RqWord::sample(policy, scope, index, cpus, mm);
         skipped.add(Skip::Offline, cpus & !w.bits.online);
-        let targets = policy.targets(scope, &w, skipped);
+        let targets = policy.targets(scope, &w, &mut skipped);
         // SAFETY: `raw` is the cpumask `mask` owns, and nobody else uses it
         // while the caller holds `&mut`; `index` is below
         // BITS_TO_LONGS(nr_cpu_ids), so within its `bits`.
@@ -253,21 +271,27 @@ pub(crate) fn select_targets(
             *word = targets;
         }
     }
+    stats::skips(variant, &skipped.0);
 }
 
 /// Whether `policy` interrupts `cpu` for a private command, comparing with
-/// the caller's `mm`; if not, counts why in `skipped`.
+/// the caller's `mm`; if not, counts why in the stats of `variant`.
 ///
 /// The caller holds `cpus_read_lock()` and the barrier scope.
 pub(crate) fn targets_cpu(
+    variant: Variant,
     policy: Policy,
     cpu: CpuId,
     mm: *const bindings::mm_struct,
-    skipped: &mut Skipped,
 ) -> bool {
     let bit: c_ulong = 1 << (cpu.as_u32() % WORD_BITS);
     let w = RqWord::sample(policy, Scope::Private, cpu.as_u32() / WORD_BITS, bit, mm);
+    let mut skipped = Skipped::default();
 
     skipped.add(Skip::Offline, bit & !w.bits.online);
-    policy.targets(Scope::Private, &w, skipped) & bit != 0
+    if policy.targets(Scope::Private, &w, &mut skipped) & bit != 0 {
+        return true;
+    }
+    stats::skips(variant, &skipped.0);
+    false
 }
