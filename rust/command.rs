@@ -196,7 +196,7 @@ fn global_expedited(variant: Variant, policy: Policy) -> Result<i32> {
     let mut mask = CpumaskVar::new_zero(GFP_KERNEL)?;
 
     // Scenarios A, B and C of kernel/sched/membarrier.c, and the comment of
-    // membarrier_rq_snapshots(): this pairs with the barriers the scheduler
+    // membarrier_rq_sample_word(): this pairs with the barriers the scheduler
     // issues around its store to rq->curr.
     let _mb = FullBarrierScope::new();
     let _serialize = IPI_MUTEX.lock();
@@ -266,7 +266,7 @@ fn private_expedited(variant: Variant, policy: Policy, flavor: Flavor, cpu_id: i
     }
 
     // Scenarios A, B and C of kernel/sched/membarrier.c, and the comment of
-    // membarrier_rq_snapshots(): the barrier on entry pairs with the one the
+    // membarrier_rq_sample_word(): the barrier on entry pairs with the one the
     // scheduler issues after storing to rq->curr, the one on exit with the
     // one before it.
     let _mb = FullBarrierScope::new();
