@@ -243,11 +243,12 @@ pub(crate) fn select_targets(
 ) {
     let mut skipped = Skipped::default();
     let nr_cpu_ids = kernel::cpu::nr_cpu_ids();
-    // The CPU the caller runs on when this is read is in program order with
-    // it, even if the caller migrates afterwards; in-tree reads it in the
-    // loop, for the same reason. It stays online: the caller holds
-    // cpus_read_lock().
-    let this_cpu = CpuId::current().as_u32();
+    // Only the global command leaves out the CPU the caller runs on when
+    // this is read, which is in program order with it even if the caller
+    // migrates afterwards; in-tree reads it in the loop, for the same
+    // reason. It stays online: the caller holds cpus_read_lock(). The
+    // private commands do not read it here: on powerpc it is a helper call.
+    let this_cpu = (scope == Scope::Global).then(|| CpuId::current().as_u32());
     let raw = mask.as_raw();
 
     for index in 0..nr_cpu_ids.div_ceil(WORD_BITS) {
@@ -257,8 +258,8 @@ pub(crate) fn select_targets(
         } else {
             !0
         };
-        if scope == Scope::Global && this_cpu / WORD_BITS == index {
-            cpus &= !(1 << (this_cpu % WORD_BITS));
+        if let Some(cpu) = this_cpu.filter(|cpu| cpu / WORD_BITS == index) {
+            cpus &= !(1 << (cpu % WORD_BITS));
             skipped.add_one(Skip::SelfCpu);
         }
         let w = RqWord::sample(policy, scope, index, cpus, mm);
