@@ -174,6 +174,70 @@ static inline int pin_to_cpu(int cpu)
 }
 
 /*
+ * The check guests have more possible CPUs than online ones (see
+ * qemu/check.config): tests that take a CPU down or bring one up use
+ * these, and restore what they found.
+ */
+#define CPU_ONLINE_PATH	"/sys/devices/system/cpu/cpu%d/online"
+
+/* 1 if @cpu is online, 0 if not, -1 if it has no online file. */
+static inline int cpu_online(int cpu)
+{
+	char path[64];
+	int c = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), CPU_ONLINE_PATH, cpu);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	c = fgetc(f);
+	fclose(f);
+	return c == '1' ? 1 : c == '0' ? 0 : -1;
+}
+
+static inline int set_cpu_online(int cpu, int online)
+{
+	char path[64];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), CPU_ONLINE_PATH, cpu);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, online ? "1" : "0", 1) == 1;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Online CPUs, counted from /sys/devices/system/cpu/online ("0-3,65") at
+ * the time of the call; -1 if it cannot be read.
+ */
+static inline int nr_cpus_online(void)
+{
+	int lo, hi, n = 0, c;
+	FILE *f = fopen("/sys/devices/system/cpu/online", "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%d", &lo) == 1) {
+		hi = lo;
+		c = fgetc(f);
+		if (c == '-') {
+			if (fscanf(f, "%d", &hi) != 1)
+				break;
+			c = fgetc(f);
+		}
+		n += hi - lo + 1;
+		if (c != ',')
+			break;
+	}
+	fclose(f);
+	return n ? n : -1;
+}
+
+/*
  * The tests pin SCHED_FIFO spinners to CPUs and then assert what each
  * CPU's rq->curr was at every call.  The fair deadline server would let
  * a waking CFS task (a per-CPU kworker, say) preempt a spinner for up to
@@ -203,18 +267,27 @@ static inline int fair_server_runtime(int cpu, unsigned long long *get,
 	return ret;
 }
 
-/* Stops CFS preemption of RT tasks on @cpu; *@saved gets the old runtime. */
+/*
+ * Stops CFS preemption of RT tasks on @cpu; *@saved gets the old runtime.
+ * A CPU first brought online after boot has no server to stop: 7.3 sets
+ * the servers up only for the CPUs online in sched_init_smp(), and its
+ * runtime reads 0 (and writing 0 fails, for the period 0 beside it).
+ */
 static inline int fair_server_off(int cpu, unsigned long long *saved)
 {
 	unsigned long long zero = 0;
 
 	if (fair_server_runtime(cpu, saved, NULL))
 		return -1;
+	if (!*saved)
+		return 0;
 	return fair_server_runtime(cpu, NULL, &zero);
 }
 
 static inline int fair_server_restore(int cpu, unsigned long long saved)
 {
+	if (!saved)
+		return 0;
 	return fair_server_runtime(cpu, NULL, &saved);
 }
 
