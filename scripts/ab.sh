@@ -50,7 +50,7 @@ run_guest() {
 	set -e
 }
 
-echo "=== $arch: guest (TCG, ${MBA_GUEST_CPUS:-4} vCPUs); log in $raw" >&2
+echo "=== $arch: guest (TCG, $MBA_GUEST_CPUS vCPUs); log in $raw" >&2
 start=$SECONDS
 rc=$(run_guest "$raw" "$rounds" "$calls" "$iterations")
 echo "=== $arch: guest ran for $((SECONDS - start)) s, exit status $rc" >&2

@@ -12,11 +12,24 @@ MBA_CACHE=${MBA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/membarrier-alt}
 # kernel-src.sh), so no scheduler change.  It is built and cached beside
 # the patched one, and a guest of it has no module.
 MBA_SERIES=${MBA_SERIES:-patches}
-# MBA_CONFIG=bench selects the kernels `make ab` measures: the config of
-# `make check` plus qemu/bench.config, without lock debugging.  They are
-# cached beside the others, and what is built against them (module,
-# selftests, initramfs) goes to out/<arch>-bench instead of out/<arch>.
+# MBA_CONFIG names the fragment added over qemu/common.config and the
+# arch's: check (qemu/check.config) for the kernels of `make check`, bench
+# (qemu/bench.config, no lock debugging) for those `make ab` measures.
+# The bench kernels are cached beside the others, and what is built
+# against them (module, selftests, initramfs) goes to out/<arch>-bench
+# instead of out/<arch>.
 MBA_CONFIG=${MBA_CONFIG:-check}
+# Guests bring MBA_GUEST_CPUS CPUs online at boot: the targeting tests'
+# layout needs 4, and 4 is what `make ab` measures.  The machine has
+# MBA_GUEST_VCPUS vCPUs in all; the rest are possible but offline until a
+# test onlines one.  The check kernels' guests have 66, so that
+# nr_cpu_ids spans a second cpumask word (qemu/check.config).
+MBA_GUEST_CPUS=${MBA_GUEST_CPUS:-4}
+if [ "$MBA_CONFIG" = check ]; then
+	MBA_GUEST_VCPUS=${MBA_GUEST_VCPUS:-66}
+else
+	MBA_GUEST_VCPUS=${MBA_GUEST_VCPUS:-$MBA_GUEST_CPUS}
+fi
 # MBA_ICOUNT=1 boots guests with these QEMU options: one TCG thread for all
 # vCPUs, and a guest clock that advances by one nanosecond per executed
 # instruction (and jumps over idle time), so guest timings count

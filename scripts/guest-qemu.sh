@@ -19,7 +19,10 @@ initrd=$("$MBA_ROOT/scripts/initramfs.sh" "$arch" "$cmd")
 
 case "$arch" in
 arm64)
-	qemu=(qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on
+	# GICv2 addresses at most 8 CPUs.
+	machine=virt
+	[ "$MBA_GUEST_VCPUS" -le 8 ] || machine=virt,gic-version=3
+	qemu=(qemu-system-aarch64 -M "$machine" -cpu max,pauth-impdef=on
 	      -kernel "$kdir/arch/arm64/boot/Image")
 	console=ttyAMA0
 	;;
@@ -33,9 +36,9 @@ ppc64le)
 	;;
 esac
 
-qemu+=(-accel tcg -smp "${MBA_GUEST_CPUS:-4}" -m "${MBA_GUEST_MEM:-1G}"
+qemu+=(-accel tcg -smp "$MBA_GUEST_VCPUS" -m "${MBA_GUEST_MEM:-1G}"
        -nographic -no-reboot -initrd "$initrd"
-       -append "console=$console loglevel=1 panic=-1")
+       -append "console=$console loglevel=1 panic=-1 maxcpus=$MBA_GUEST_CPUS")
 if [ "${MBA_ICOUNT:-0}" = 1 ]; then
 	# shellcheck disable=SC2206 # options, split on purpose
 	qemu+=($MBA_ICOUNT_OPTS)

@@ -25,10 +25,11 @@ vng_args=(
 	--run "$kdir"
 	--disable-kvm
 	--force-9p
-	--cpus "${MBA_GUEST_CPUS:-4}"
+	--cpus "$MBA_GUEST_VCPUS"
 	--memory "${MBA_GUEST_MEM:-1G}"
 	--cwd "$PWD"
 	--append root=/dev/root
+	--append "maxcpus=$MBA_GUEST_CPUS"
 )
 if [ "${MBA_ICOUNT:-0}" = 1 ]; then
 	vng_args+=(--qemu-opts "$MBA_ICOUNT_OPTS")

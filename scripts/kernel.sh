@@ -11,7 +11,7 @@ set -euo pipefail
 arch=${1:?usage: kernel.sh ARCH}
 karch=$(mba_karch "$arch")
 frags=("$MBA_ROOT/qemu/common.config" "$MBA_ROOT/qemu/$arch.config")
-[ "$MBA_CONFIG" != bench ] || frags+=("$MBA_ROOT/qemu/bench.config")
+frags+=("$MBA_ROOT/qemu/$MBA_CONFIG.config")
 for f in "${frags[@]}"; do
 	[ -f "$f" ] || mba_die "missing config fragment $f"
 done
