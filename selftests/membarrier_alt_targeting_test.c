@@ -10,6 +10,9 @@
  *   CPU3: idle.
  * Busy threads run SCHED_FIFO so that nothing else becomes rq->curr there
  * while the commands sample it.
+ *
+ * The check guests also have CPUs past the first cpumask word, possible
+ * but offline (qemu/check.config): one test brings the last of them up.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -37,12 +40,23 @@ static int make_fifo(void)
 	return sched_setscheduler(0, SCHED_FIFO, &sp);
 }
 
+/* A busy thread of the caller's process on CPU @arg, SCHED_FIFO. */
 static void *busy(void *arg)
 {
-	if (pin_to_cpu(CPU_OURS) || make_fifo())
+	if (pin_to_cpu((long)arg) || make_fifo())
 		return (void *)1;
 	atomic_fetch_add(&running, 1);
 	while (!atomic_load_explicit(&stop, memory_order_relaxed))
+		;
+	return NULL;
+}
+
+/* Blocks until its pipe closes: keeps mm_users above 1 without running. */
+static void *blocker(void *arg)
+{
+	char c;
+
+	while (read(*(int *)arg, &c, 1) < 0 && errno == EINTR)
 		;
 	return NULL;
 }
@@ -115,7 +129,8 @@ FIXTURE_SETUP(layout)
 	ASSERT_LT(0, self->other);
 	atomic_store(&stop, 0);
 	atomic_store(&running, 0);
-	ASSERT_EQ(0, pthread_create(&self->ours, NULL, busy, NULL));
+	ASSERT_EQ(0, pthread_create(&self->ours, NULL, busy,
+				    (void *)CPU_OURS));
 	while (!atomic_load(&running))
 		usleep(1000);
 	ASSERT_EQ(0, sys_register_all());
@@ -193,11 +208,13 @@ TEST_F(layout, private_expedited)
 	EXPECT_EQ(CALLS, st->skipped[MEMBARRIER_ALT_SKIP_SELF]);
 	EXPECT_EQ(CALLS, st->skipped[MEMBARRIER_ALT_SKIP_OTHER_MM]);
 	/*
-	 * CPU_IDLE may be running a kworker when sampled: skipped as idle
-	 * or as a kernel thread without mm, never interrupted.
+	 * CPU_IDLE, and any CPU online past the layout, may be running a
+	 * kworker when sampled: skipped as idle or as a kernel thread
+	 * without mm, never interrupted.
 	 */
-	EXPECT_EQ(CALLS, st->skipped[MEMBARRIER_ALT_SKIP_IDLE] +
-			 st->skipped[MEMBARRIER_ALT_SKIP_NO_MM]);
+	EXPECT_EQ((unsigned long long)CALLS * (nr_cpus_online() - 3),
+		  st->skipped[MEMBARRIER_ALT_SKIP_IDLE] +
+		  st->skipped[MEMBARRIER_ALT_SKIP_NO_MM]);
 	EXPECT_EQ((unsigned long long)CALLS * ncpu, accounted(st));
 }
 
@@ -320,7 +337,7 @@ TEST(global_expedited_lazily_held_cpu_matches_syscall)
 				    0, 0));
 	atomic_store(&stop, 0);
 	atomic_store(&running, 0);
-	ASSERT_EQ(0, pthread_create(&t, NULL, busy, NULL));
+	ASSERT_EQ(0, pthread_create(&t, NULL, busy, (void *)CPU_OURS));
 	while (!atomic_load(&running))
 		usleep(1000);
 
@@ -350,6 +367,165 @@ TEST(global_expedited_lazily_held_cpu_matches_syscall)
 	ASSERT_LE(0, before) TH_LOG("no IPI count in /proc/interrupts");
 	/* Stale for the module exactly when the syscall skipped the CPU. */
 	EXPECT_EQ(st.ipis_per_cpu[CPU_OURS] == 0, after - before < CALLS);
+}
+
+/*
+ * The last possible CPU, in the second cpumask word, brought online with a
+ * busy thread of ours on it: every command and variant interrupts it,
+ * and counts every offline CPU of both words, once per call.  Taken down
+ * again, it is counted offline and never interrupted.  The layout above
+ * only ever fills the first word.
+ */
+static void check_far(struct __test_metadata *_metadata, int fd, int far,
+		      int cmd, unsigned int flags, unsigned int variant,
+		      unsigned long long expect_ipis)
+{
+	int possible = sysconf(_SC_NPROCESSORS_CONF);
+	int offline = possible - nr_cpus_online();
+	struct membarrier_alt_stats st;
+	int i;
+
+	ASSERT_EQ(0, alt_stats_reset(fd));
+	for (i = 0; i < CALLS; i++)
+		ASSERT_EQ(0, alt_membarrier(fd, cmd, flags, far, variant))
+			TH_LOG("cmd %d flags %u: %s", cmd, flags,
+			       strerror(errno));
+	ASSERT_EQ(0, alt_stats(fd, variant, &st));
+	TH_LOG("%s cmd %d flags %u: CPU%d ipis %llu of %llu, offline %llu of %d possible CPUs",
+	       mb_variant_names[variant], cmd, flags, far,
+	       st.ipis_per_cpu[far], st.ipis,
+	       st.skipped[MEMBARRIER_ALT_SKIP_OFFLINE], possible);
+	EXPECT_EQ(expect_ipis, st.ipis_per_cpu[far]);
+	if (flags) {
+		/* FLAG_CPU samples @far alone. */
+		EXPECT_EQ(expect_ipis, st.ipis);
+		EXPECT_EQ(expect_ipis ? 0 : CALLS,
+			  st.skipped[MEMBARRIER_ALT_SKIP_OFFLINE]);
+		EXPECT_EQ(CALLS, accounted(&st));
+		return;
+	}
+	/*
+	 * Only @far runs our mm; the idle filter may also interrupt a CPU
+	 * that runs a kworker when sampled.
+	 */
+	EXPECT_LE(expect_ipis, st.ipis);
+	if (variant != MEMBARRIER_ALT_VARIANT_IDLE_FILTER)
+		EXPECT_EQ(expect_ipis, st.ipis);
+	EXPECT_EQ((unsigned long long)CALLS * offline,
+		  st.skipped[MEMBARRIER_ALT_SKIP_OFFLINE]);
+	EXPECT_EQ((unsigned long long)CALLS * possible, accounted(&st));
+}
+
+/*
+ * Its setup brings the last possible CPU up, with a busy thread of ours on
+ * it; its teardown puts everything back as it found it, even after a
+ * failed assertion, so that the layout tests never see the CPU.
+ */
+FIXTURE(far_cpu) {
+	int fd;
+	int cpu;
+	int was_online;		/* -1 until it is known */
+	unsigned long long fair_runtime;
+	int hold[2];		/* the blocker's pipe; -1 until made */
+	pthread_t blocker, busy;
+	int busy_running;
+};
+
+FIXTURE_SETUP(far_cpu)
+{
+	struct membarrier_alt_stats st;
+
+	self->was_online = -1;
+	self->fair_runtime = 0;
+	self->hold[0] = -1;
+	self->hold[1] = -1;
+	self->busy_running = 0;
+	self->cpu = sysconf(_SC_NPROCESSORS_CONF) - 1;
+	self->fd = alt_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, alt_stats(self->fd, MEMBARRIER_ALT_VARIANT_INTREE, &st));
+	ASSERT_EQ(self->cpu + 1, st.nr_cpu_ids);
+	ASSERT_LT(64, st.nr_cpu_ids)
+		TH_LOG("nr_cpu_ids %u fits one cpumask word: the check guests boot more vCPUs (MBA_GUEST_VCPUS)",
+		       st.nr_cpu_ids);
+	ASSERT_GT(MEMBARRIER_ALT_MAX_CPUS, self->cpu);
+
+	self->was_online = cpu_online(self->cpu);
+	ASSERT_LE(0, self->was_online);
+	ASSERT_EQ(0, set_cpu_online(self->cpu, 1))
+		TH_LOG("cannot online CPU %d", self->cpu);
+	ASSERT_EQ(0, fair_server_off(self->cpu, &self->fair_runtime));
+	ASSERT_EQ(0, pin_to_cpu(CPU_CALLER));
+	/* With the busy thread gone, the private commands still have work. */
+	ASSERT_EQ(0, pipe(self->hold));
+	ASSERT_EQ(0, pthread_create(&self->blocker, NULL, blocker,
+				    &self->hold[0]));
+
+	/* Running before the registration: see FIXTURE_SETUP(layout). */
+	atomic_store(&stop, 0);
+	atomic_store(&running, 0);
+	ASSERT_EQ(0, pthread_create(&self->busy, NULL, busy,
+				    (void *)(long)self->cpu));
+	self->busy_running = 1;
+	while (!atomic_load(&running))
+		usleep(1000);
+	ASSERT_EQ(0, sys_register_all());
+	usleep(100000);
+}
+
+static void far_cpu_stop_busy(FIXTURE_DATA(far_cpu) *self)
+{
+	if (!self->busy_running)
+		return;
+	atomic_store(&stop, 1);
+	pthread_join(self->busy, NULL);
+	self->busy_running = 0;
+}
+
+FIXTURE_TEARDOWN(far_cpu)
+{
+	far_cpu_stop_busy(self);
+	fair_server_restore(self->cpu, self->fair_runtime);
+	if (self->was_online >= 0 &&
+	    cpu_online(self->cpu) != self->was_online &&
+	    set_cpu_online(self->cpu, self->was_online))
+		TH_LOG("cannot put CPU %d back %sline", self->cpu,
+		       self->was_online ? "on" : "off");
+	if (self->hold[1] >= 0) {
+		close(self->hold[1]);
+		pthread_join(self->blocker, NULL);
+		close(self->hold[0]);
+	}
+	close(self->fd);
+}
+
+TEST_F(far_cpu, second_cpumask_word)
+{
+	static const int cmds[] = {
+		MEMBARRIER_CMD_PRIVATE_EXPEDITED,
+		MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE,
+		MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ,
+		MEMBARRIER_CMD_GLOBAL_EXPEDITED,
+	};
+	const int far = self->cpu;
+	unsigned int c, v;
+
+	for (c = 0; c < ARRAY_SIZE(cmds); c++)
+		for (v = 0; v < MEMBARRIER_ALT_VARIANT_NR; v++)
+			check_far(_metadata, self->fd, far, cmds[c], 0, v,
+				  CALLS);
+	check_far(_metadata, self->fd, far,
+		  MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ,
+		  MEMBARRIER_CMD_FLAG_CPU, MEMBARRIER_ALT_VARIANT_INTREE, CALLS);
+
+	far_cpu_stop_busy(self);
+	ASSERT_EQ(0, set_cpu_online(far, 0))
+		TH_LOG("cannot offline CPU %d", far);
+	check_far(_metadata, self->fd, far, MEMBARRIER_CMD_PRIVATE_EXPEDITED,
+		  0, MEMBARRIER_ALT_VARIANT_INTREE, 0);
+	check_far(_metadata, self->fd, far,
+		  MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ,
+		  MEMBARRIER_CMD_FLAG_CPU, MEMBARRIER_ALT_VARIANT_INTREE, 0);
 }
 
 TEST_HARNESS_MAIN
