@@ -377,11 +377,13 @@ def main():
         ["kernel", meta.get("kernel", "?")],
         ["guest machine", meta.get("machine", "?")],
         ["patch series hash", host.get("series", "?")],
-        ["kernel config", {"bench": "bench: make check's without lock "
-                                    "debugging (qemu/bench.config)",
-                           "check": "check: make check's, lockdep on"}
+        ["kernel config", {"bench": "bench: no lock debugging "
+                                    "(qemu/bench.config)",
+                           "check": "check: make check's, lockdep on "
+                                    "(qemu/check.config)"}
          .get(host.get("config"), host.get("config", "?"))],
         ["vCPUs", meta.get("vcpus", "?")],
+        ["possible CPUs", meta.get("possible", "?")],
         ["accelerator", host.get("accel", "?")],
         ["host CPUs", host.get("host_cpus", "?")],
         ["dmesg clean", "yes" if meta.get("dmesg_clean") == "1" else "NO"],

@@ -32,6 +32,7 @@ b() {
 	echo "meta,kernel,$(uname -r)"
 	echo "meta,machine,$(uname -m)"
 	echo "meta,vcpus,$(nproc)"
+	echo "meta,possible,$(cat /sys/devices/system/cpu/possible)"
 	echo "meta,module,$([ -n "${MBA_KO:-}" ] && echo loaded || echo none)"
 } >"$csv"
 
