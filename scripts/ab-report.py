@@ -29,7 +29,7 @@ COLORS = ["#4d4d4d", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
 ROW = {
     "meta": re.compile(r"^meta,([a-z_]+),(.*)$"),
     "latency": re.compile(r"^latency,([a-z-]+),([A-Z_]+),([a-z-]+),(\d+),"
-                          r"(\d+),(\d+),([\d.]+),([\d.-]+)$"),
+                          r"(\d+),(\d+),([\d.]+),([\d.-]+),([\d.-]+)$"),
     "pingpong": re.compile(r"^pingpong,([a-z-]+),(\d+),(\d+),([\d.]+)$"),
     "litmus": re.compile(r"^litmus,([a-z-]+),(\d+),(-?\d+)$"),
     "floor": re.compile(r"^floor,([a-z-]+),([A-Z_]+),([a-z-]+),(\d+),(\d+),"
@@ -293,8 +293,8 @@ def icount_section(host, md, out):
 
 def icount_latency(rows, md):
     """The idle latency rows of the -icount boot, in instructions."""
-    lat = {(c, i): int(med) for sc, c, i, _n, med, _p99, _ipis, _pipis
-           in rows["latency"] if sc == "idle"}
+    lat = {(c, i): int(med) for sc, c, i, _n, med, _p99, _ipis, _pipis,
+           _unreg in rows["latency"] if sc == "idle"}
     floor = {}
     for sc, c, call, _n, med, _p99 in rows["floor"]:
         if sc == "idle":
@@ -352,7 +352,8 @@ def main():
     heads = {
         "meta": ["key", "value"],
         "latency": ["scenario", "command", "impl", "n", "median_ns",
-                    "p99_ns", "ipis_per_call", "proc_ipis_per_call"],
+                    "p99_ns", "ipis_per_call", "proc_ipis_per_call",
+                    "unregistered_per_call"],
         "pingpong": ["label", "rep", "rounds", "usec_per_round_trip"],
         "litmus": ["impl", "iterations", "forbidden"],
         "floor": ["scenario", "command", "call", "n", "median_ns",
@@ -366,8 +367,8 @@ def main():
             w.writerows(extra + rows[kind])
 
     lat = {(s, c, i): (int(med), float(ipis), int(n), int(p99),
-                       float(pipis))
-           for s, c, i, n, med, p99, ipis, pipis in rows["latency"]}
+                       float(pipis), float(unreg))
+           for s, c, i, n, med, p99, ipis, pipis, unreg in rows["latency"]}
     md = []
     md.append(f"# membarrier-alt A/B report: {host.get('arch', '?')}")
     md.append("")
@@ -577,9 +578,19 @@ def main():
                 if v:
                     body.append([cmd, sc, impl, v[2], fmt_ns(v[0]),
                                  fmt_ns(v[3]), f"{v[1]:.2f}",
-                                 f"{v[4]:.2f}"])
+                                 f"{v[4]:.2f}",
+                                 "-" if v[5] < 0 else f"{v[5]:.2f}"])
+    md.append("'Unregistered/call': CPUs the variant skipped per call "
+              "because their rq->membarrier_state lacks the command's "
+              "registration, idle ones included, since the state is tested "
+              "first (the syscall has no such counter). In the own-threads "
+              "scenario CPUs 1-3 all run threads of the registered caller, "
+              "so there a GLOBAL_EXPEDITED count is a CPU whose state went "
+              "stale (README, Findings).")
+    md.append("")
     md.append(table(["command", "scenario", "impl", "n", "median us",
-                     "p99 us", "IPIs/call", "/proc IPIs/call"], body))
+                     "p99 us", "IPIs/call", "/proc IPIs/call",
+                     "unregistered/call"], body))
 
     text = "\n".join(md) + "\n"
     with open(os.path.join(out, "report.md"), "w") as f:

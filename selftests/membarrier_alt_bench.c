@@ -6,7 +6,7 @@
  *
  *   membarrier_alt_bench latency [CALLS [SCENARIO]]
  *	latency,<scenario>,<cmd>,<impl>,<n>,<median_ns>,<p99_ns>,
- *		<ipis_per_call>,<proc_ipis_per_call>
+ *		<ipis_per_call>,<proc_ipis_per_call>,<unregistered_per_call>
  *	The caller runs on CPU0, with a second thread of its process
  *	blocked throughout: with one thread, both implementations of the
  *	private commands return before they look at any CPU, which would
@@ -19,7 +19,11 @@
  *	ipis_per_call comes from the module's counters for the variants,
  *	and from the function-call IPI line of /proc/interrupts (all CPUs,
  *	so an upper bound) for the syscall, which proc_ipis_per_call
- *	reports for every implementation.
+ *	reports for every implementation.  unregistered_per_call is the
+ *	variant's count of CPUs skipped because their rq->membarrier_state
+ *	lacks the command's registration, idle ones included (-1 for the
+ *	syscall, which has no such counter): for GLOBAL_EXPEDITED with our
+ *	threads on CPUs 1-3, each is a CPU whose state went stale.
  *	With each group of latency rows, the floor of that group:
  *	floor,<scenario>,<cmd>,<syscall-einval|ioctl-einval|ioctl-enotty>,
  *		<n>,<median_ns>,<p99_ns>
@@ -343,7 +347,7 @@ static void latency_group(int fd, const char *scenario, int ci,
 	const char *name = bench_cmds[ci].name;
 	struct membarrier_alt_stats st;
 	long long med, p99;
-	double ipis, proc_ipis;
+	double ipis, proc_ipis, unreg;
 	struct turns tu = {
 		.t = t,
 		.n = n,
@@ -369,14 +373,17 @@ static void latency_group(int fd, const char *scenario, int ci,
 		proc_ipis = (double)tu.proc_ipis[k] / tu.done[k];
 		if (row_impl(k) == MB_IMPL_SYSCALL) {
 			ipis = proc_ipis;
+			unreg = -1;
 		} else {
 			if (alt_stats(fd, row_impl(k), &st))
 				die("stats");
 			ipis = (double)st.ipis / tu.done[k];
+			unreg = (double)st.skipped[MEMBARRIER_ALT_SKIP_NOT_REGISTERED] /
+				tu.done[k];
 		}
-		printf("latency,%s,%s,%s,%d,%lld,%lld,%.3f,%.3f\n", scenario,
-		       name, row_name(k), tu.done[k], med, p99,
-		       ipis, proc_ipis);
+		printf("latency,%s,%s,%s,%d,%lld,%lld,%.3f,%.3f,%.3f\n",
+		       scenario, name, row_name(k), tu.done[k], med, p99,
+		       ipis, proc_ipis, unreg);
 	}
 	for (k = NR_IMPLS; k < NR_ROWS; k++) {
 		med = turns_result(&tu, k, &p99);
