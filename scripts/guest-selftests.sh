@@ -43,14 +43,17 @@ result "module_loaded" module_loaded
 result "kthreads_module_loaded" insmod "$dir/membarrier_alt_kthreads.ko"
 echo "# MBA-END guest rc=$fails"
 
+# Each END line also says how long the test ran: the console has no
+# timestamps, and a slow guest is otherwise hard to place.
 for t in "$dir"/*_test; do
 	name=$(basename "$t")
 	echo "# MBA-BEGIN $name"
+	start=$(date +%s)
 	set +e
 	"$t"
 	rc=$?
 	set -e
-	echo "# MBA-END $name rc=$rc"
+	echo "# MBA-END $name rc=$rc $(($(date +%s) - start)) s"
 done
 
 n=0
