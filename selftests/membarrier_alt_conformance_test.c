@@ -29,16 +29,6 @@ enum context {
 	CTX_NR,
 };
 
-static void *blocker(void *arg)
-{
-	char c;
-
-	/* Keeps mm_users > 1 until the process exits. */
-	while (read(*(int *)arg, &c, 1) < 0 && errno == EINTR)
-		;
-	return NULL;
-}
-
 /*
  * Runs one case in a new process, through the syscall (via_ioctl == 0) or
  * the ioctl, and returns its outcome.  Setup failures come back as

@@ -51,16 +51,6 @@ static void *busy(void *arg)
 	return NULL;
 }
 
-/* Blocks until its pipe closes: keeps mm_users above 1 without running. */
-static void *blocker(void *arg)
-{
-	char c;
-
-	while (read(*(int *)arg, &c, 1) < 0 && errno == EINTR)
-		;
-	return NULL;
-}
-
 /* The other process: busy on CPU_OTHER, optionally registered. */
 static pid_t spawn_other(int register_global)
 {

@@ -174,6 +174,20 @@ static inline int pin_to_cpu(int cpu)
 }
 
 /*
+ * A thread body that blocks until the write end of the pipe whose read
+ * end @arg points to is closed: it keeps mm_users above 1, as the private
+ * commands need to look at any CPU, without ever running.
+ */
+static inline void *blocker(void *arg)
+{
+	char c;
+
+	while (read(*(int *)arg, &c, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+/*
  * The check guests have more possible CPUs than online ones (see
  * qemu/check.config): tests that take a CPU down or bring one up use
  * these, and restore what they found.
