@@ -463,18 +463,19 @@ FIXTURE_SETUP(far_cpu)
 	usleep(100000);
 }
 
-static void far_cpu_stop_busy(FIXTURE_DATA(far_cpu) *self)
+/* Stops and joins the busy thread, if it runs; clears *@running. */
+static void far_cpu_stop_busy(pthread_t busy, int *running)
 {
-	if (!self->busy_running)
+	if (!*running)
 		return;
 	atomic_store(&stop, 1);
-	pthread_join(self->busy, NULL);
-	self->busy_running = 0;
+	pthread_join(busy, NULL);
+	*running = 0;
 }
 
 FIXTURE_TEARDOWN(far_cpu)
 {
-	far_cpu_stop_busy(self);
+	far_cpu_stop_busy(self->busy, &self->busy_running);
 	fair_server_restore(self->cpu, self->fair_runtime);
 	if (self->was_online >= 0 &&
 	    cpu_online(self->cpu) != self->was_online &&
@@ -508,7 +509,7 @@ TEST_F(far_cpu, second_cpumask_word)
 		  MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ,
 		  MEMBARRIER_CMD_FLAG_CPU, MEMBARRIER_ALT_VARIANT_INTREE, CALLS);
 
-	far_cpu_stop_busy(self);
+	far_cpu_stop_busy(self->busy, &self->busy_running);
 	ASSERT_EQ(0, set_cpu_online(far, 0))
 		TH_LOG("cannot offline CPU %d", far);
 	check_far(_metadata, self->fd, far, MEMBARRIER_CMD_PRIVATE_EXPEDITED,
