@@ -175,8 +175,9 @@ static inline int pin_to_cpu(int cpu)
 
 /*
  * A thread body that blocks until the write end of the pipe whose read
- * end @arg points to is closed: it keeps mm_users above 1, as the private
- * commands need to look at any CPU, without ever running.
+ * end @arg points to is closed.  It keeps mm_users above 1, without
+ * ever running: the private commands return before they look at any CPU
+ * when the caller's mm has one user.
  */
 static inline void *blocker(void *arg)
 {
@@ -198,8 +199,8 @@ static inline void *blocker(void *arg)
 static inline int cpu_online(int cpu)
 {
 	char path[64];
-	int c = -1;
 	FILE *f;
+	int c;
 
 	snprintf(path, sizeof(path), CPU_ONLINE_PATH, cpu);
 	f = fopen(path, "r");
