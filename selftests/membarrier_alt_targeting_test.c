@@ -304,13 +304,14 @@ TEST_F(layout, global_expedited)
  * shoots lazy mms down on flushes).  Either way the intree variant must
  * do what the syscall does, which /proc/interrupts shows.
  */
-TEST(global_expedited_lazily_held_cpu_matches_syscall)
+static void lazily_held_cpu(struct __test_metadata *_metadata,
+			    int second_thread)
 {
 	struct membarrier_alt_stats st;
 	unsigned long long fair_runtime;
 	long long before, after;
-	pthread_t t;
-	int fd, i;
+	pthread_t t, b;
+	int fd, i, hold[2];
 
 	ASSERT_LE(4, sysconf(_SC_NPROCESSORS_ONLN));
 	fd = alt_open();
@@ -323,6 +324,11 @@ TEST(global_expedited_lazily_held_cpu_matches_syscall)
 	ASSERT_EQ(0, pin_to_cpu(CPU_CALLER));
 	usleep(50000);
 
+	if (second_thread) {
+		/* Blocked on CPU_CALLER: mm_users is 2, and no CPU runs it. */
+		ASSERT_EQ(0, pipe(hold));
+		ASSERT_EQ(0, pthread_create(&b, NULL, blocker, &hold[0]));
+	}
 	ASSERT_EQ(0, sys_membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
 				    0, 0));
 	atomic_store(&stop, 0);
@@ -344,6 +350,11 @@ TEST(global_expedited_lazily_held_cpu_matches_syscall)
 
 	atomic_store(&stop, 1);
 	pthread_join(t, NULL);
+	if (second_thread) {
+		close(hold[1]);
+		pthread_join(b, NULL);
+		close(hold[0]);
+	}
 	fair_server_restore(CPU_OURS, fair_runtime);
 	close(fd);
 
@@ -357,6 +368,24 @@ TEST(global_expedited_lazily_held_cpu_matches_syscall)
 	ASSERT_LE(0, before) TH_LOG("no IPI count in /proc/interrupts");
 	/* Stale for the module exactly when the syscall skipped the CPU. */
 	EXPECT_EQ(st.ipis_per_cpu[CPU_OURS] == 0, after - before < CALLS);
+}
+
+/*
+ * Registered while single-threaded: sync_runqueues_membarrier_state()
+ * takes its mm_users == 1 shortcut and updates the caller's CPU only.
+ */
+TEST(global_expedited_lazily_held_cpu_matches_syscall)
+{
+	lazily_held_cpu(_metadata, 0);
+}
+
+/*
+ * Registered with a second thread alive: the registration IPIs the CPUs
+ * whose current task uses the mm, which a lazily held CPU is not.
+ */
+TEST(global_expedited_lazily_held_cpu_two_threads_matches_syscall)
+{
+	lazily_held_cpu(_metadata, 1);
 }
 
 /*
