@@ -51,6 +51,24 @@ static void *busy(void *arg)
 	return NULL;
 }
 
+/*
+ * Starts busy() on @cpu in *@t and waits until it spins; returns what
+ * pthread_create() returned.
+ */
+static int busy_start(pthread_t *t, long cpu)
+{
+	int err;
+
+	atomic_store(&stop, 0);
+	atomic_store(&running, 0);
+	err = pthread_create(t, NULL, busy, (void *)cpu);
+	if (err)
+		return err;
+	while (!atomic_load(&running))
+		usleep(1000);
+	return 0;
+}
+
 /* The other process: busy on CPU_OTHER, optionally registered. */
 static pid_t spawn_other(int register_global)
 {
@@ -117,12 +135,7 @@ FIXTURE_SETUP(layout)
 	 */
 	self->other = spawn_other(variant->other_registered);
 	ASSERT_LT(0, self->other);
-	atomic_store(&stop, 0);
-	atomic_store(&running, 0);
-	ASSERT_EQ(0, pthread_create(&self->ours, NULL, busy,
-				    (void *)CPU_OURS));
-	while (!atomic_load(&running))
-		usleep(1000);
+	ASSERT_EQ(0, busy_start(&self->ours, CPU_OURS));
 	ASSERT_EQ(0, sys_register_all());
 	/* Let CPU_IDLE settle into its idle task. */
 	usleep(100000);
@@ -142,15 +155,22 @@ FIXTURE_TEARDOWN(layout)
 	close(self->fd);
 }
 
-static int issue(int fd, int cmd, unsigned int flags, int cpu)
+/* CALLS calls through @variant; 0, or -errno of the first that failed. */
+static int issue_variant(int fd, int cmd, unsigned int flags, int cpu,
+			 unsigned int variant)
 {
 	int i;
 
 	for (i = 0; i < CALLS; i++)
-		if (alt_membarrier(fd, cmd, flags, cpu,
-				   MEMBARRIER_ALT_VARIANT_INTREE))
+		if (alt_membarrier(fd, cmd, flags, cpu, variant))
 			return -errno;
 	return 0;
+}
+
+static int issue(int fd, int cmd, unsigned int flags, int cpu)
+{
+	return issue_variant(fd, cmd, flags, cpu,
+			     MEMBARRIER_ALT_VARIANT_INTREE);
 }
 
 static void log_stats(struct __test_metadata *_metadata,
@@ -202,7 +222,7 @@ TEST_F(layout, private_expedited)
 	 * kworker when sampled: skipped as idle or as a kernel thread
 	 * without mm, never interrupted.
 	 */
-	EXPECT_EQ((unsigned long long)CALLS * (nr_cpus_online() - 3),
+	EXPECT_EQ((unsigned long long)CALLS * (sysconf(_SC_NPROCESSORS_ONLN) - 3),
 		  st->skipped[MEMBARRIER_ALT_SKIP_IDLE] +
 		  st->skipped[MEMBARRIER_ALT_SKIP_NO_MM]);
 	EXPECT_EQ((unsigned long long)CALLS * ncpu, accounted(st));
@@ -331,11 +351,7 @@ static void lazily_held_cpu(struct __test_metadata *_metadata,
 	}
 	ASSERT_EQ(0, sys_membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
 				    0, 0));
-	atomic_store(&stop, 0);
-	atomic_store(&running, 0);
-	ASSERT_EQ(0, pthread_create(&t, NULL, busy, (void *)CPU_OURS));
-	while (!atomic_load(&running))
-		usleep(1000);
+	ASSERT_EQ(0, busy_start(&t, CPU_OURS));
 
 	ASSERT_EQ(0, alt_stats_reset(fd));
 	ASSERT_EQ(0, issue(fd, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, -1));
@@ -400,15 +416,14 @@ static void check_far(struct __test_metadata *_metadata, int fd, int far,
 		      unsigned long long expect_ipis)
 {
 	int possible = sysconf(_SC_NPROCESSORS_CONF);
-	int offline = possible - nr_cpus_online();
+	int offline = possible - sysconf(_SC_NPROCESSORS_ONLN);
 	struct membarrier_alt_stats st;
-	int i;
+	int ret;
 
 	ASSERT_EQ(0, alt_stats_reset(fd));
-	for (i = 0; i < CALLS; i++)
-		ASSERT_EQ(0, alt_membarrier(fd, cmd, flags, far, variant))
-			TH_LOG("cmd %d flags %u: %s", cmd, flags,
-			       strerror(errno));
+	ret = issue_variant(fd, cmd, flags, far, variant);
+	ASSERT_EQ(0, ret)
+		TH_LOG("cmd %d flags %u: %s", cmd, flags, strerror(-ret));
 	ASSERT_EQ(0, alt_stats(fd, variant, &st));
 	TH_LOG("%s cmd %d flags %u: CPU%d ipis %llu of %llu, offline %llu of %d possible CPUs",
 	       mb_variant_names[variant], cmd, flags, far,
@@ -481,13 +496,8 @@ FIXTURE_SETUP(far_cpu)
 				    &self->hold[0]));
 
 	/* Running before the registration: see FIXTURE_SETUP(layout). */
-	atomic_store(&stop, 0);
-	atomic_store(&running, 0);
-	ASSERT_EQ(0, pthread_create(&self->busy, NULL, busy,
-				    (void *)(long)self->cpu));
+	ASSERT_EQ(0, busy_start(&self->busy, self->cpu));
 	self->busy_running = 1;
-	while (!atomic_load(&running))
-		usleep(1000);
 	ASSERT_EQ(0, sys_register_all());
 	usleep(100000);
 }

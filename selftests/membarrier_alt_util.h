@@ -226,33 +226,6 @@ static inline int set_cpu_online(int cpu, int online)
 }
 
 /*
- * Online CPUs, counted from /sys/devices/system/cpu/online ("0-3,65") at
- * the time of the call; -1 if it cannot be read.
- */
-static inline int nr_cpus_online(void)
-{
-	int lo, hi, n = 0, c;
-	FILE *f = fopen("/sys/devices/system/cpu/online", "r");
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%d", &lo) == 1) {
-		hi = lo;
-		c = fgetc(f);
-		if (c == '-') {
-			if (fscanf(f, "%d", &hi) != 1)
-				break;
-			c = fgetc(f);
-		}
-		n += hi - lo + 1;
-		if (c != ',')
-			break;
-	}
-	fclose(f);
-	return n ? n : -1;
-}
-
-/*
  * The tests pin SCHED_FIFO spinners to CPUs and then assert what each
  * CPU's rq->curr was at every call.  The fair deadline server would let
  * a waking CFS task (a per-CPU kworker, say) preempt a spinner for up to
