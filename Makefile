@@ -12,6 +12,12 @@ ARCH_ONE := $(firstword $(ARCHES))
 
 # Kbuild reads ./Kbuild, never this file, for `make -C $KDIR M=$PWD`.
 
+# PROPOSED=1: every target works on kernels with the proposed fixes to
+# in-tree membarrier (patches/proposed/) applied after the series.
+ifeq ($(PROPOSED),1)
+export MBA_SERIES := proposed
+endif
+
 .DEFAULT_GOAL := help
 
 help: ## List the targets
@@ -22,6 +28,7 @@ help: ## List the targets
 	@echo "           ARCH=<arch> ROUNDS=$(ROUNDS) CALLS=$(CALLS) ITERATIONS=$(ITERATIONS)"
 	@echo "           for 'make ab' (ARCH=, CALLS= also for 'make profile'),"
 	@echo "           BASELINE=1 (also boot unpatched 7.3) for 'make ab',"
+	@echo "           PROPOSED=1 (kernels with patches/proposed/ too) for any target,"
 	@echo "           MBA_CONFIG=check for 'make ab' on the lockdep kernels of 'make check',"
 	@echo "           CLIPPY=1 for 'make module', MBA_CACHE=<dir> for builds."
 

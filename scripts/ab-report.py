@@ -378,6 +378,11 @@ def main():
         ["kernel", meta.get("kernel", "?")],
         ["guest machine", meta.get("machine", "?")],
         ["patch series hash", host.get("series", "?")],
+        ["patches applied", {"patches": "patches/*.patch (the series)",
+                             "proposed": "patches/*.patch, then "
+                                         "patches/proposed/*.patch "
+                                         "(PROPOSED=1)"}
+         .get(host.get("series_kind"), host.get("series_kind", "?"))],
         ["kernel config", {"bench": "bench: no lock debugging "
                                     "(qemu/bench.config)",
                            "check": "check: make check's, lockdep on "

@@ -16,7 +16,9 @@
 #
 # Every kernel here is built with MBA_CONFIG=bench (env.sh): the config of
 # `make check` without lock debugging.  MBA_CONFIG=check measures the
-# debug kernels of `make check` instead.
+# debug kernels of `make check` instead.  With MBA_SERIES=proposed
+# (make ab PROPOSED=1) the patched kernel also carries patches/proposed/,
+# and the results go to results/<arch>-proposed-<time>/.
 #
 # usage: ab.sh ARCH [ROUNDS [CALLS [ITERATIONS]]]
 set -euo pipefail
@@ -28,12 +30,18 @@ rounds=${2:-3}
 calls=${3:-2000}
 iterations=${4:-3000}
 
+if [ "${MBA_AB_BASELINE:-0}" = 1 ] && [ "$MBA_SERIES" = proposed ]; then
+	mba_die "BASELINE=1 measures the series alone; run it without PROPOSED=1"
+fi
+
 echo "=== $arch: build" >&2
 src=$("$MBA_ROOT/scripts/kernel-src.sh")
 tests=$("$MBA_ROOT/scripts/selftests.sh" "$arch")
 "$MBA_ROOT/scripts/module.sh" "$arch" >/dev/null
 
-out="$MBA_ROOT/results/$arch-$(date -u +%Y%m%dT%H%M%SZ)"
+tag=$arch
+[ "$MBA_SERIES" != proposed ] || tag=$arch-proposed
+out="$MBA_ROOT/results/$tag-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
 raw="$out/guest.log"
 
@@ -82,6 +90,7 @@ fi
 python3 "$MBA_ROOT/scripts/ab-report.py" "$raw" "$out" \
 	"arch=$arch" \
 	"series=$(basename "$src" | sed 's/.*-//')" \
+	"series_kind=$MBA_SERIES" \
 	"config=$MBA_CONFIG" \
 	"accel=TCG (qemu, --disable-kvm)" \
 	"host_cpus=$(nproc)" \

@@ -10,8 +10,16 @@ MBA_CACHE=${MBA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/membarrier-alt}
 # MBA_SERIES=none selects the baseline kernel (make ab BASELINE=1): 7.3
 # with only the series' patches that touch nothing but rust/ (see
 # kernel-src.sh), so no scheduler change.  It is built and cached beside
-# the patched one, and a guest of it has no module.
+# the patched one, and a guest of it has no module.  MBA_SERIES=proposed
+# (PROPOSED=1) adds patches/proposed/*.patch after the series: fixes to
+# in-tree membarrier that the findings led to, which are not part of the
+# mechanism-only series.  Its kernels, and what is built against them,
+# are kept apart from the others as well (mba_out).
 MBA_SERIES=${MBA_SERIES:-patches}
+case "$MBA_SERIES" in
+patches | none | proposed) ;;
+*) echo "MBA_SERIES must be patches, none or proposed" >&2; exit 1 ;;
+esac
 # MBA_CONFIG names the fragment added over qemu/common.config and the
 # arch's: check (qemu/check.config) for the kernels of `make check`, bench
 # (qemu/bench.config, no lock debugging) for those `make ab` measures.
@@ -64,13 +72,28 @@ mba_karch() {
 	esac
 }
 
-# mba_out ARCH: where what is built for ARCH and MBA_CONFIG goes.
+# mba_flavor ARCH: ARCH, then what sets its kernel apart from the patched
+# kernel of `make check`: the series (unpatched, proposed), then the bench
+# config.  It names the kernel's entry in the cache.
+mba_flavor() {
+	local f=$1
+	case "$MBA_SERIES" in
+	none) f=$f-unpatched ;;
+	proposed) f=$f-proposed ;;
+	esac
+	[ "$MBA_CONFIG" != bench ] || f=$f-bench
+	echo "$f"
+}
+
+# mba_out ARCH: where the module, selftests and initramfs built for ARCH,
+# MBA_CONFIG and a patched series go.  The baseline (MBA_SERIES=none)
+# shares the patched kernel's directory: its guest runs the same benchmark
+# program, at the same path, and has no module.
 mba_out() {
-	if [ "$MBA_CONFIG" = bench ]; then
-		echo "$MBA_ROOT/out/$1-bench"
-	else
-		echo "$MBA_ROOT/out/$1"
-	fi
+	local series=$MBA_SERIES
+
+	[ "$series" != none ] || series=patches
+	echo "$MBA_ROOT/out/$(MBA_SERIES=$series mba_flavor "$1")"
 }
 
 mba_die() {

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Unpack Debian's linux-source-7.3 into the cache and apply patches/*.patch
 # in order (with MBA_SERIES=none, the baseline: only the patches that touch
-# nothing but rust/).  Prints the path of the tree.  The tree is keyed by
+# nothing but rust/; with MBA_SERIES=proposed, patches/proposed/*.patch
+# after them).  Prints the path of the tree.  The tree is keyed by
 # the source package version and the content of the patches applied, so an
 # unchanged series reuses it.
 set -euo pipefail
@@ -27,6 +28,10 @@ if [ "$MBA_SERIES" = none ]; then
 	done
 	patches=("${base[@]}")
 	kind=unpatched-
+elif [ "$MBA_SERIES" = proposed ]; then
+	# The series, then the proposed fixes to in-tree membarrier.
+	patches+=("$MBA_ROOT"/patches/proposed/*.patch)
+	kind=proposed-
 fi
 series_hash=$(cat /dev/null "${patches[@]}" | sha256sum | cut -c1-12)
 tree="$MBA_CACHE/src/linux-$pkg_ver-$kind$series_hash"
@@ -49,12 +54,12 @@ mv "$tree.tmp" "$tree"
 
 # Trees of older series are dead weight; builds referring to them are
 # rebuilt anyway, since the tree is part of their key.  The trees of the
-# other kind (patched or baseline) stay.
+# other kinds (patched, baseline, proposed) stay.
 for old in "$MBA_CACHE/src/linux-"*; do
 	[ "$old" != "$tree" ] || continue
-	case "$(basename "$old")" in
-	*-unpatched*) [ -z "$kind" ] || rm -rf "$old" ;;
-	*) [ -n "$kind" ] || rm -rf "$old" ;;
-	esac
+	if [[ $(basename "$old") =~ -(unpatched-|proposed-)?[0-9a-f]{12}(\.tmp)?$ ]] &&
+		[ "${BASH_REMATCH[1]}" = "$kind" ]; then
+		rm -rf "$old"
+	fi
 done
 echo "$tree"

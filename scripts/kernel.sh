@@ -24,9 +24,7 @@ key=$( {
 	"$LLVM_BIN/clang" --version | head -1
 	bindgen --version
 } | sha256sum | cut -c1-12)
-flavor=$arch
-[ "$MBA_SERIES" != none ] || flavor=$flavor-unpatched
-[ "$MBA_CONFIG" != bench ] || flavor=$flavor-bench
+flavor=$(mba_flavor "$arch")
 out="$MBA_CACHE/build/$flavor-$key"
 
 if [ -f "$out/.mba-built" ]; then
@@ -88,7 +86,7 @@ mkdir -p "$out"
 touch "$out/.mba-built"
 
 # Older builds of this flavor are dead weight (a few GiB each); other
-# flavors (unpatched, bench) stay beside this one.
+# flavors (unpatched, proposed, bench) stay beside this one.
 for old in "$MBA_CACHE/build/$flavor"-*; do
 	[ "$old" != "$out" ] && [ "$old" != "$out.log" ] || continue
 	if [[ ${old#"$MBA_CACHE/build/$flavor"-} =~ ^[0-9a-f]{12}(\.log)?$ ]]; then

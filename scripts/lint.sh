@@ -1,7 +1,7 @@
 #!/bin/bash
 # Style gates: rustfmt (with the kernel's .rustfmt.toml), a warning-free
-# CLIPPY=1 module build, and checkpatch on the patch series and the C
-# selftests.
+# CLIPPY=1 module build, and checkpatch on the patch series, the proposed
+# fixes and the C selftests.
 #
 # usage: lint.sh ARCH
 set -euo pipefail
@@ -25,7 +25,7 @@ if grep -E '^(warning|error)' "$log" >&2; then
 fi
 
 echo "lint: checkpatch" >&2
-for p in "$MBA_ROOT"/patches/*.patch; do
+for p in "$MBA_ROOT"/patches/*.patch "$MBA_ROOT"/patches/proposed/*.patch; do
 	[ -e "$p" ] || continue
 	# New files under rust/ are covered by the RUST entry of MAINTAINERS.
 	(cd "$src" && perl scripts/checkpatch.pl --strict -q \

@@ -35,7 +35,9 @@ read -r addr local < <(readelf -sW "$kdir/vmlinux" | awk '$NF == "ksys_sync" {
 }') || mba_die "no ksys_sync in $kdir/vmlinux"
 mark=$(printf '%x' $((16#$addr + local)))
 
-out="$MBA_ROOT/results/$arch-profile-$(date -u +%Y%m%dT%H%M%SZ)"
+tag=$arch
+[ "$MBA_SERIES" != proposed ] || tag=$arch-proposed
+out="$MBA_ROOT/results/$tag-profile-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
 echo "=== $arch: -icount guest with qemu-iprof; log in $out/guest.log" >&2
 export MBA_ICOUNT=1
@@ -48,4 +50,5 @@ timeout -k 10 "${MBA_GUEST_TIMEOUT:-1500}" "$MBA_ROOT/scripts/guest.sh" "$arch" 
 LLVM_CXXFILT="$LLVM_BIN/llvm-cxxfilt" \
 	python3 "$MBA_ROOT/scripts/profile-report.py" "$out" "arch=$arch" \
 	"series=$(basename "$src" | sed 's/.*-//')" \
+	"series_kind=$MBA_SERIES" \
 	"config=$MBA_CONFIG"
