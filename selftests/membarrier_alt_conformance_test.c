@@ -9,7 +9,9 @@
  * expectation is whatever this kernel's syscall does, never a constant.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -29,6 +31,87 @@ enum context {
 	CTX_MULTI_REG,		/* three threads, registered for everything */
 	CTX_NR,
 };
+
+/* Logs the first lines of a file under /proc, each prefixed. */
+static void log_proc_file(const char *path, const char *prefix, int max)
+{
+	char line[256];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return;
+	while (max-- > 0 && fgets(line, sizeof(line), f))
+		ksft_print_msg("%s%s", prefix, line);
+	fclose(f);
+}
+
+/* Logs a thread's state and the CPU it last ran on (proc(5), stat). */
+static void log_thread_state(pid_t pid, int tid)
+{
+	char path[64], buf[1024], *p, state = '?';
+	int field, cpu = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	/* After the command name: field 3 is the state, 39 the CPU. */
+	for (field = 2; p && (p = strchr(p, ' ')); field++) {
+		p++;
+		if (field + 1 == 3)
+			state = *p;
+		else if (field + 1 == 39)
+			cpu = atoi(p);
+	}
+	ksft_print_msg("  thread %d: state %c, last on CPU%d\n", tid, state,
+		       cpu);
+}
+
+/*
+ * A case that takes seconds is a stall: now and then an x86_64 guest
+ * spends minutes in one case of one table, otherwise idle.  Log where each
+ * thread of the child is (its state, its last CPU and its kernel stack),
+ * and the CPU the waiting parent runs on.
+ */
+static void log_stuck_child(pid_t pid, int secs)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+
+	ksft_print_msg("case child %d still running after %d s; parent on CPU%d\n",
+		       pid, secs, sched_getcpu());
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		int tid = atoi(d->d_name);
+
+		if (tid <= 0)
+			continue;
+		log_thread_state(pid, tid);
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stack", pid, tid);
+		log_proc_file(path, "    ", 12);
+	}
+	closedir(dir);
+}
+
+/* Reads a case's outcome, logging the child while it takes seconds. */
+static int read_outcome(int rfd, pid_t pid, struct mb_outcome *o)
+{
+	struct pollfd p = { .fd = rfd, .events = POLLIN };
+	int secs = 0;
+
+	while (poll(&p, 1, 10000) == 0) {
+		secs += 10;
+		log_stuck_child(pid, secs);
+	}
+	return read(rfd, o, sizeof(*o)) == sizeof(*o) ? 0 : -1;
+}
 
 /*
  * Runs one case in a new process, through the syscall (via_ioctl == 0) or
@@ -73,7 +156,7 @@ static struct mb_outcome run_case(int via_ioctl, enum context ctx, int cmd,
 	}
 	close(res[1]);
 	close(hold[0]);
-	if (read(res[0], &o, sizeof(o)) != sizeof(o))
+	if (read_outcome(res[0], pid, &o))
 		o.ret = -2;
 	close(res[0]);
 	close(hold[1]);
