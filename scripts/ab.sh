@@ -39,9 +39,7 @@ src=$("$MBA_ROOT/scripts/kernel-src.sh")
 tests=$("$MBA_ROOT/scripts/selftests.sh" "$arch")
 "$MBA_ROOT/scripts/module.sh" "$arch" >/dev/null
 
-tag=$arch
-[ "$MBA_SERIES" != proposed ] || tag=$arch-proposed
-out="$MBA_ROOT/results/$tag-$(date -u +%Y%m%dT%H%M%SZ)"
+out=$(mba_results "$arch")
 mkdir -p "$out"
 raw="$out/guest.log"
 

@@ -96,6 +96,16 @@ mba_out() {
 	echo "$MBA_ROOT/out/$(MBA_SERIES=$series mba_flavor "$1")"
 }
 
+# mba_results ARCH [WHAT]: a new directory under results/ for a run of
+# WHAT (nothing for make ab, -profile for make profile) on ARCH, named
+# ARCH-proposed with PROPOSED=1.
+mba_results() {
+	local tag=$1
+
+	[ "$MBA_SERIES" != proposed ] || tag=$tag-proposed
+	echo "$MBA_ROOT/results/$tag${2-}-$(date -u +%Y%m%dT%H%M%SZ)"
+}
+
 mba_die() {
 	echo "error: $*" >&2
 	exit 1

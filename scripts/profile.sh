@@ -35,9 +35,7 @@ read -r addr local < <(readelf -sW "$kdir/vmlinux" | awk '$NF == "ksys_sync" {
 }') || mba_die "no ksys_sync in $kdir/vmlinux"
 mark=$(printf '%x' $((16#$addr + local)))
 
-tag=$arch
-[ "$MBA_SERIES" != proposed ] || tag=$arch-proposed
-out="$MBA_ROOT/results/$tag-profile-$(date -u +%Y%m%dT%H%M%SZ)"
+out=$(mba_results "$arch" -profile)
 mkdir -p "$out"
 echo "=== $arch: -icount guest with qemu-iprof; log in $out/guest.log" >&2
 export MBA_ICOUNT=1
