@@ -70,11 +70,45 @@ static void log_thread_state(pid_t pid, int tid)
 		       cpu);
 }
 
+/* Logs the RCU grace-period kthread: a stalled case was seen waiting on it. */
+static void log_rcu_gp_kthread(void)
+{
+	char path[64], comm[32];
+	struct dirent *d;
+	DIR *dir = opendir("/proc");
+	FILE *f;
+
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		int pid = atoi(d->d_name);
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) &&
+		    (!strcmp(comm, "rcu_preempt\n") ||
+		     !strcmp(comm, "rcu_sched\n"))) {
+			ksft_print_msg("  RCU grace-period kthread %d:\n", pid);
+			log_thread_state(pid, pid);
+			snprintf(path, sizeof(path), "/proc/%d/stack", pid);
+			log_proc_file(path, "    ", 12);
+		}
+		fclose(f);
+	}
+	closedir(dir);
+}
+
 /*
  * A case that takes seconds is a stall: now and then an x86_64 guest
  * spends minutes in one case of one table, otherwise idle.  Log where each
  * thread of the child is (its state, its last CPU and its kernel stack),
- * and the CPU the waiting parent runs on.
+ * the CPU the waiting parent runs on, and the RCU grace-period kthread,
+ * since the one stall logged so far was a registration in
+ * synchronize_rcu().
  */
 static void log_stuck_child(pid_t pid, int secs)
 {
@@ -98,6 +132,7 @@ static void log_stuck_child(pid_t pid, int secs)
 		log_proc_file(path, "    ", 12);
 	}
 	closedir(dir);
+	log_rcu_gp_kthread();
 }
 
 /* Reads a case's outcome, logging the child while it takes seconds. */
