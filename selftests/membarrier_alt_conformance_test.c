@@ -45,8 +45,11 @@ static void log_proc_file(const char *path, const char *prefix, int max)
 	fclose(f);
 }
 
-/* Logs a thread's state and the CPU it last ran on (proc(5), stat). */
-static void log_thread_state(pid_t pid, int tid)
+/*
+ * Logs a thread's state and the CPU it last ran on (proc(5), stat), then
+ * its kernel stack.
+ */
+static void log_thread(pid_t pid, int tid)
 {
 	char path[64], buf[1024], *p, state = '?';
 	int field, cpu = -1;
@@ -68,6 +71,8 @@ static void log_thread_state(pid_t pid, int tid)
 	}
 	ksft_print_msg("  thread %d: state %c, last on CPU%d\n", tid, state,
 		       cpu);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stack", pid, tid);
+	log_proc_file(path, "    ", 12);
 }
 
 /* Logs the RCU grace-period kthread: a stalled case was seen waiting on it. */
@@ -93,9 +98,7 @@ static void log_rcu_gp_kthread(void)
 		    (!strcmp(comm, "rcu_preempt\n") ||
 		     !strcmp(comm, "rcu_sched\n"))) {
 			ksft_print_msg("  RCU grace-period kthread %d:\n", pid);
-			log_thread_state(pid, pid);
-			snprintf(path, sizeof(path), "/proc/%d/stack", pid);
-			log_proc_file(path, "    ", 12);
+			log_thread(pid, pid);
 		}
 		fclose(f);
 	}
@@ -127,9 +130,7 @@ static void log_stuck_child(pid_t pid, int secs)
 
 		if (tid <= 0)
 			continue;
-		log_thread_state(pid, tid);
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/stack", pid, tid);
-		log_proc_file(path, "    ", 12);
+		log_thread(pid, tid);
 	}
 	closedir(dir);
 	log_rcu_gp_kthread();
