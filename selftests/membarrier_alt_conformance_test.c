@@ -106,12 +106,36 @@ static void log_rcu_gp_kthread(void)
 }
 
 /*
+ * Logs the uptime and the rows of /proc/interrupts for the timer, function-
+ * call and rescheduling interrupts.  The guests tick periodically
+ * (HZ_PERIODIC), so each CPU online since boot has taken about HZ timer
+ * interrupts per second of uptime: one that has taken seconds' worth
+ * fewer than the others stopped ticking for that long.
+ */
+static void log_interrupts(void)
+{
+	char line[512];
+	FILE *f;
+
+	log_proc_file("/proc/uptime", "  uptime ", 1);
+	f = fopen("/proc/interrupts", "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "CPU0") || strcasestr(line, "timer") ||
+		    strstr(line, "Function call") ||
+		    strstr(line, "Rescheduling"))
+			ksft_print_msg("  %s", line);
+	fclose(f);
+}
+
+/*
  * A case that takes seconds is a stall: now and then an x86_64 guest
  * spends minutes in one case of one table, otherwise idle.  Log where each
  * thread of the child is (its state, its last CPU and its kernel stack),
- * the CPU the waiting parent runs on, and the RCU grace-period kthread,
+ * the CPU the waiting parent runs on, the RCU grace-period kthread,
  * since the one stall logged so far was a registration in
- * synchronize_rcu().
+ * synchronize_rcu(), and whether each CPU still takes timer ticks.
  */
 static void log_stuck_child(pid_t pid, int secs)
 {
@@ -134,6 +158,7 @@ static void log_stuck_child(pid_t pid, int secs)
 	}
 	closedir(dir);
 	log_rcu_gp_kthread();
+	log_interrupts();
 }
 
 /* Reads a case's outcome, logging the child while it takes seconds. */
