@@ -40,39 +40,80 @@ static int make_fifo(void)
 	return sched_setscheduler(0, SCHED_FIFO, &sp);
 }
 
-/* A busy thread of the caller's process on CPU @arg, SCHED_FIFO. */
+struct busy_arg {
+	long cpu;
+	int register_all;
+};
+
+/*
+ * A busy thread of the caller's process on CPU @arg->cpu, SCHED_FIFO.
+ * With @arg->register_all it first registers the process for everything,
+ * from that CPU and before it spins, which does two things:
+ *  - the registration's IPI finds it running there and updates that CPU's
+ *    rq->membarrier_state.  A thread that only starts afterwards on a CPU
+ *    whose idle task lazily holds our mm would find the state stale, as
+ *    membarrier_switch_mm() skips the update when prev->active_mm is the
+ *    next task's mm;
+ *  - the registration's synchronize_rcu() waits while nothing spins
+ *    there.  A FIFO spinner starves the CFS tasks queued on its CPU once
+ *    the fair server is off, or on a CPU that has none (far_cpu's): when
+ *    the RCU grace-period kthread was one of them, an arm64 guest's
+ *    registration waited for it until the test timed out.
+ */
 static void *busy(void *arg)
 {
-	if (pin_to_cpu((long)arg) || make_fifo())
+	const struct busy_arg *a = arg;
+	int ok = !pin_to_cpu(a->cpu) &&
+		 (!a->register_all || !sys_register_all()) && !make_fifo();
+
+	/* busy_start() returns once this is set: @a is gone. */
+	atomic_store(&running, ok ? 1 : -1);
+	if (!ok)
 		return (void *)1;
-	atomic_fetch_add(&running, 1);
 	while (!atomic_load_explicit(&stop, memory_order_relaxed))
 		;
 	return NULL;
 }
 
 /*
- * Starts busy() on @cpu in *@t and waits until it spins; returns what
- * pthread_create() returned.
+ * Starts busy() on @cpu in *@t, registering first with @register_all, and
+ * waits until it spins; 0, or -1 if it could not start or set itself up.
  */
-static int busy_start(pthread_t *t, long cpu)
+static int busy_start(pthread_t *t, long cpu, int register_all)
 {
-	int err;
+	struct busy_arg a = { .cpu = cpu, .register_all = register_all };
 
 	atomic_store(&stop, 0);
 	atomic_store(&running, 0);
-	err = pthread_create(t, NULL, busy, (void *)cpu);
-	if (err)
-		return err;
+	if (pthread_create(t, NULL, busy, &a))
+		return -1;
 	while (!atomic_load(&running))
 		usleep(1000);
-	return 0;
+	if (atomic_load(&running) > 0)
+		return 0;
+	pthread_join(*t, NULL);
+	return -1;
 }
 
-/* The other process: busy on CPU_OTHER, optionally registered. */
+/* Stops and joins a busy thread that busy_start() started; clears *@on. */
+static void busy_stop(pthread_t t, int *on)
+{
+	if (!*on)
+		return;
+	atomic_store(&stop, 1);
+	pthread_join(t, NULL);
+	*on = 0;
+}
+
+/*
+ * The other process: on CPU_OTHER, SCHED_FIFO, optionally registered for
+ * GLOBAL_EXPEDITED from there (a single-threaded registration updates only
+ * its own CPU's rq->membarrier_state).  It stops itself before it spins:
+ * SIGCONT starts it once our registration is done (see busy()).
+ */
 static pid_t spawn_other(int register_global)
 {
-	int ready[2];
+	int ready[2], status;
 	pid_t pid;
 	char c;
 
@@ -80,20 +121,24 @@ static pid_t spawn_other(int register_global)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
+		if (pin_to_cpu(CPU_OTHER))
+			_exit(1);
 		if (register_global &&
 		    sys_membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0))
 			_exit(1);
-		if (pin_to_cpu(CPU_OTHER) || make_fifo())
+		if (make_fifo() || write(ready[1], "r", 1) != 1)
 			_exit(1);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(1);
+		raise(SIGSTOP);
 		for (;;)
 			;
 	}
 	close(ready[1]);
-	if (pid < 0 || read(ready[0], &c, 1) != 1) {
-		if (pid > 0)
+	if (pid < 0 || read(ready[0], &c, 1) != 1 ||
+	    waitpid(pid, &status, WUNTRACED) != pid || !WIFSTOPPED(status)) {
+		if (pid > 0) {
 			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
 		pid = -1;
 	}
 	close(ready[0]);
@@ -104,6 +149,7 @@ FIXTURE(layout) {
 	int fd;
 	pid_t other;
 	pthread_t ours;
+	int ours_running;
 	unsigned long long fair_runtime[2];
 	struct membarrier_alt_stats st;
 };
@@ -117,6 +163,8 @@ FIXTURE_VARIANT_ADD(layout, other_registered) { .other_registered = 1 };
 
 FIXTURE_SETUP(layout)
 {
+	self->other = -1;
+	self->ours_running = 0;
 	ASSERT_LE(4, sysconf(_SC_NPROCESSORS_ONLN))
 		TH_LOG("the layout needs 4 online CPUs");
 	self->fd = alt_open();
@@ -126,17 +174,15 @@ FIXTURE_SETUP(layout)
 	ASSERT_EQ(0, fair_server_off(CPU_OTHER, &self->fair_runtime[1]));
 	/*
 	 * Order matters.  The other process is forked first: registration
-	 * is inherited across fork.  Our busy thread runs before we
-	 * register, so that registration's IPI updates CPU_OURS's
-	 * rq->membarrier_state; a thread that only starts afterwards on a
-	 * CPU whose idle task lazily holds our mm would find it stale, as
-	 * membarrier_switch_mm() skips the update when prev->active_mm is
-	 * the next task's mm.
+	 * is inherited across fork.  Our busy thread registers us from
+	 * CPU_OURS (see busy()), and the other process spins only after
+	 * that, so that no spinner starves our registration.
 	 */
 	self->other = spawn_other(variant->other_registered);
 	ASSERT_LT(0, self->other);
-	ASSERT_EQ(0, busy_start(&self->ours, CPU_OURS));
-	ASSERT_EQ(0, sys_register_all());
+	ASSERT_EQ(0, busy_start(&self->ours, CPU_OURS, 1));
+	self->ours_running = 1;
+	ASSERT_EQ(0, kill(self->other, SIGCONT));
 	/* Let CPU_IDLE settle into its idle task. */
 	usleep(100000);
 	ASSERT_EQ(0, alt_stats_reset(self->fd));
@@ -144,8 +190,7 @@ FIXTURE_SETUP(layout)
 
 FIXTURE_TEARDOWN(layout)
 {
-	atomic_store(&stop, 1);
-	pthread_join(self->ours, NULL);
+	busy_stop(self->ours, &self->ours_running);
 	if (self->other > 0) {
 		kill(self->other, SIGKILL);
 		waitpid(self->other, NULL, 0);
@@ -363,7 +408,7 @@ static void lazily_held_cpu(struct __test_metadata *_metadata,
 	}
 	ASSERT_EQ(0, sys_membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
 				    0, 0));
-	ASSERT_EQ(0, busy_start(&t, CPU_OURS));
+	ASSERT_EQ(0, busy_start(&t, CPU_OURS, 0));
 
 	ASSERT_EQ(0, alt_stats_reset(fd));
 	ASSERT_EQ(0, issue(fd, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, -1));
@@ -511,26 +556,15 @@ FIXTURE_SETUP(far_cpu)
 	ASSERT_EQ(0, pthread_create(&self->blocker, NULL, blocker,
 				    &self->hold[0]));
 
-	/* Running before the registration: see FIXTURE_SETUP(layout). */
-	ASSERT_EQ(0, busy_start(&self->busy, self->cpu));
+	/* It registers us: see busy(). */
+	ASSERT_EQ(0, busy_start(&self->busy, self->cpu, 1));
 	self->busy_running = 1;
-	ASSERT_EQ(0, sys_register_all());
 	usleep(100000);
-}
-
-/* Stops and joins the busy thread, if it runs; clears *@running. */
-static void far_cpu_stop_busy(pthread_t busy, int *running)
-{
-	if (!*running)
-		return;
-	atomic_store(&stop, 1);
-	pthread_join(busy, NULL);
-	*running = 0;
 }
 
 FIXTURE_TEARDOWN(far_cpu)
 {
-	far_cpu_stop_busy(self->busy, &self->busy_running);
+	busy_stop(self->busy, &self->busy_running);
 	fair_server_restore(self->cpu, self->fair_runtime);
 	if (self->was_online >= 0 &&
 	    cpu_online(self->cpu) != self->was_online &&
@@ -564,7 +598,7 @@ TEST_F(far_cpu, second_cpumask_word)
 		  MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ,
 		  MEMBARRIER_CMD_FLAG_CPU, MEMBARRIER_ALT_VARIANT_INTREE, CALLS);
 
-	far_cpu_stop_busy(self->busy, &self->busy_running);
+	busy_stop(self->busy, &self->busy_running);
 	ASSERT_EQ(0, set_cpu_online(far, 0))
 		TH_LOG("cannot offline CPU %d", far);
 	check_far(_metadata, self->fd, far, MEMBARRIER_CMD_PRIVATE_EXPEDITED,
