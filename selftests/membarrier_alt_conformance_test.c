@@ -130,12 +130,40 @@ static void log_interrupts(void)
 }
 
 /*
+ * Logs from the scheduler's debugfs file: the clocks with jiffies, and per
+ * CPU its task count, the task it runs (">R") and the tasks that are
+ * runnable or being woken there (" R").  A task left runnable on an idle
+ * CPU for seconds is a wakeup that did not reach that CPU.
+ */
+static void log_sched_debug(void)
+{
+	static const char * const keep[] = {
+		"ktime", "jiffies", "cpu#", "  .nr_running", "  .curr->pid",
+		">R", " R",
+	};
+	char line[512];
+	unsigned int i;
+	FILE *f = fopen("/sys/kernel/debug/sched/debug", "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		for (i = 0; i < ARRAY_SIZE(keep); i++)
+			if (!strncmp(line, keep[i], strlen(keep[i]))) {
+				ksft_print_msg("  %s", line);
+				break;
+			}
+	fclose(f);
+}
+
+/*
  * A case that takes seconds is a stall: now and then an x86_64 guest
  * spends minutes in one case of one table, otherwise idle.  Log where each
  * thread of the child is (its state, its last CPU and its kernel stack),
  * the CPU the waiting parent runs on, the RCU grace-period kthread,
  * since the one stall logged so far was a registration in
- * synchronize_rcu(), and whether each CPU still takes timer ticks.
+ * synchronize_rcu(), whether each CPU still takes timer ticks, and what
+ * each CPU runs and has queued.
  */
 static void log_stuck_child(pid_t pid, int secs)
 {
@@ -159,17 +187,31 @@ static void log_stuck_child(pid_t pid, int secs)
 	closedir(dir);
 	log_rcu_gp_kthread();
 	log_interrupts();
+	log_sched_debug();
 }
 
 /* Reads a case's outcome, logging the child while it takes seconds. */
 static int read_outcome(int rfd, pid_t pid, struct mb_outcome *o)
 {
 	struct pollfd p = { .fd = rfd, .events = POLLIN };
+	struct timespec t0, t1;
 	int secs = 0;
 
-	while (poll(&p, 1, 10000) == 0) {
-		secs += 10;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/*
+	 * Every stall logged so far ended about 10 s in.  Logging at 5 s
+	 * tells whether the logging ends it or something else does.
+	 */
+	while (poll(&p, 1, 5000) == 0) {
+		secs += 5;
 		log_stuck_child(pid, secs);
+	}
+	if (secs) {
+		/* When it ended tells what ended it. */
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ksft_print_msg("case child %d done after %ld ms\n", pid,
+			       (t1.tv_sec - t0.tv_sec) * 1000 +
+			       (t1.tv_nsec - t0.tv_nsec) / 1000000);
 	}
 	return read(rfd, o, sizeof(*o)) == sizeof(*o) ? 0 : -1;
 }
