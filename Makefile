@@ -30,7 +30,8 @@ help: ## List the targets
 	@echo "           BASELINE=1 (also boot unpatched 7.3) for 'make ab',"
 	@echo "           PROPOSED=1 (kernels with patches/proposed/ too) for any target,"
 	@echo "           MBA_CONFIG=check for 'make ab' on the lockdep kernels of 'make check',"
-	@echo "           CLIPPY=1 for 'make module', MBA_CACHE=<dir> for builds."
+	@echo "           CLIPPY=1 for 'make module', MBA_CACHE=<dir> for builds,"
+	@echo "           MBA_GUEST_APPEND='<kernel params>' for every guest (experiments)."
 
 deps: ## Install the toolchain (apt, rust-src, bindgen, QEMU, virtme-ng)
 	scripts/deps.sh

@@ -38,6 +38,9 @@ if [ "$MBA_CONFIG" = check ]; then
 else
 	MBA_GUEST_VCPUS=${MBA_GUEST_VCPUS:-$MBA_GUEST_CPUS}
 fi
+# MBA_GUEST_APPEND: more kernel command line for every guest, for an
+# experiment (say, a kernel parameter suspected in a stall).
+MBA_GUEST_APPEND=${MBA_GUEST_APPEND:-}
 # MBA_ICOUNT=1 boots guests with these QEMU options: one TCG thread for all
 # vCPUs, and a guest clock that advances by one nanosecond per executed
 # instruction (and jumps over idle time), so guest timings count

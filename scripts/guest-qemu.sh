@@ -38,7 +38,7 @@ esac
 
 qemu+=(-accel tcg -smp "$MBA_GUEST_VCPUS" -m "${MBA_GUEST_MEM:-1G}"
        -nographic -no-reboot -initrd "$initrd"
-       -append "console=$console loglevel=1 panic=-1 maxcpus=$MBA_GUEST_CPUS")
+       -append "console=$console loglevel=1 panic=-1 maxcpus=$MBA_GUEST_CPUS${MBA_GUEST_APPEND:+ $MBA_GUEST_APPEND}")
 if [ "${MBA_ICOUNT:-0}" = 1 ]; then
 	# shellcheck disable=SC2206 # options, split on purpose
 	qemu+=($MBA_ICOUNT_OPTS)

@@ -31,6 +31,9 @@ vng_args=(
 	--append root=/dev/root
 	--append "maxcpus=$MBA_GUEST_CPUS"
 )
+if [ -n "$MBA_GUEST_APPEND" ]; then
+	vng_args+=(--append "$MBA_GUEST_APPEND")
+fi
 if [ "${MBA_ICOUNT:-0}" = 1 ]; then
 	vng_args+=(--qemu-opts "$MBA_ICOUNT_OPTS")
 fi
