@@ -31,7 +31,8 @@ help: ## List the targets
 	@echo "           PROPOSED=1 (kernels with patches/proposed/ too) for any target,"
 	@echo "           MBA_CONFIG=check for 'make ab' on the lockdep kernels of 'make check',"
 	@echo "           CLIPPY=1 for 'make module', MBA_CACHE=<dir> for builds,"
-	@echo "           MBA_GUEST_APPEND='<kernel params>' for every guest (experiments)."
+	@echo "           MBA_GUEST_APPEND='<kernel params>' for every guest (experiments;"
+	@echo "           the check guests' default is rcutree.rcu_normal_wake_from_gp=0)."
 
 deps: ## Install the toolchain (apt, rust-src, bindgen, QEMU, virtme-ng)
 	scripts/deps.sh

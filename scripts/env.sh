@@ -39,8 +39,16 @@ else
 	MBA_GUEST_VCPUS=${MBA_GUEST_VCPUS:-$MBA_GUEST_CPUS}
 fi
 # MBA_GUEST_APPEND: more kernel command line for every guest, for an
-# experiment (say, a kernel parameter suspected in a stall).
-MBA_GUEST_APPEND=${MBA_GUEST_APPEND:-}
+# experiment.  The check guests default to rcutree.rcu_normal_wake_from_gp=0,
+# the older synchronize_rcu() path: on 7.3's default one, a registration in
+# the conformance test now and then waited for a grace period that nobody
+# started, for minutes (README, "Known and not yet explained").  Setting
+# MBA_GUEST_APPEND= (empty) boots them on the default path again.
+if [ "$MBA_CONFIG" = check ]; then
+	MBA_GUEST_APPEND=${MBA_GUEST_APPEND-rcutree.rcu_normal_wake_from_gp=0}
+else
+	MBA_GUEST_APPEND=${MBA_GUEST_APPEND:-}
+fi
 # MBA_ICOUNT=1 boots guests with these QEMU options: one TCG thread for all
 # vCPUs, and a guest clock that advances by one nanosecond per executed
 # instruction (and jumps over idle time), so guest timings count
