@@ -32,6 +32,16 @@ enum context {
 	CTX_NR,
 };
 
+/* Milliseconds of CLOCK_MONOTONIC since *@t0. */
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 +
+	       (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
 /* Logs the first lines of a file under /proc, each prefixed. */
 static void log_proc_file(const char *path, const char *prefix, int max)
 {
@@ -194,7 +204,7 @@ static void log_stuck_child(pid_t pid, int secs)
 static int read_outcome(int rfd, pid_t pid, struct mb_outcome *o)
 {
 	struct pollfd p = { .fd = rfd, .events = POLLIN };
-	struct timespec t0, t1;
+	struct timespec t0;
 	int secs = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -206,13 +216,10 @@ static int read_outcome(int rfd, pid_t pid, struct mb_outcome *o)
 		secs += 5;
 		log_stuck_child(pid, secs);
 	}
-	if (secs) {
-		/* When it ended tells what ended it. */
-		clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* When it ended tells what ended it. */
+	if (secs)
 		ksft_print_msg("case child %d done after %ld ms\n", pid,
-			       (t1.tv_sec - t0.tv_sec) * 1000 +
-			       (t1.tv_nsec - t0.tv_nsec) / 1000000);
-	}
+			       ms_since(&t0));
 	return read(rfd, o, sizeof(*o)) == sizeof(*o) ? 0 : -1;
 }
 
@@ -318,7 +325,7 @@ TEST_F_TIMEOUT(conf, table, 300)
 	};
 	const int cpu_ids_noflag[] = { -1, 0, n };
 	unsigned int fi, ci, cases = 0, mismatches = 0;
-	struct timespec t0, t1;
+	struct timespec t0;
 	enum context ctx;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -349,15 +356,13 @@ TEST_F_TIMEOUT(conf, table, 300)
 			}
 		}
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	/*
 	 * Each case is two processes: the time says whether a slow guest
 	 * (x86_64 has taken 322 s for this test instead of 45 s, idle
 	 * meanwhile) is slow on every fork or on a few.
 	 */
 	TH_LOG("%u cases, each through the syscall and the ioctl, in %ld ms",
-	       cases, (long)((t1.tv_sec - t0.tv_sec) * 1000 +
-			     (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	       cases, ms_since(&t0));
 	EXPECT_EQ(0, mismatches);
 }
 
