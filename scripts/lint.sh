@@ -1,7 +1,7 @@
 #!/bin/bash
 # Style gates: rustfmt (with the kernel's .rustfmt.toml), a warning-free
 # CLIPPY=1 module build, and checkpatch on the patch series, the proposed
-# fixes and the C selftests.
+# fixes (membarrier and RCU) and the C selftests.
 #
 # usage: lint.sh ARCH
 set -euo pipefail
@@ -25,11 +25,14 @@ if grep -E '^(warning|error)' "$log" >&2; then
 fi
 
 echo "lint: checkpatch" >&2
-for p in "$MBA_ROOT"/patches/*.patch "$MBA_ROOT"/patches/proposed/*.patch; do
+for p in "$MBA_ROOT"/patches/*.patch "$MBA_ROOT"/patches/proposed/*.patch \
+	"$MBA_ROOT"/patches/rcu/*.patch; do
 	[ -e "$p" ] || continue
 	# New files under rust/ are covered by the RUST entry of MAINTAINERS.
+	# The source is an unpacked tarball: no git history to find a
+	# Fixes: commit in.
 	(cd "$src" && perl scripts/checkpatch.pl --strict -q \
-		--ignore FILE_PATH_CHANGES "$p")
+		--ignore FILE_PATH_CHANGES,UNKNOWN_COMMIT_ID "$p")
 done
 (cd "$src" && perl scripts/checkpatch.pl --no-tree -q -f \
 	"$MBA_ROOT"/selftests/*.[ch] "$MBA_ROOT"/selftests/kthreads/*.c \
