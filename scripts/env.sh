@@ -41,9 +41,10 @@ fi
 # MBA_GUEST_APPEND: more kernel command line for every guest, for an
 # experiment.  The check guests default to rcutree.rcu_normal_wake_from_gp=0,
 # the older synchronize_rcu() path: on 7.3's default one, a registration in
-# the conformance test now and then waited for a grace period that nobody
-# started, for minutes (README, "Known and not yet explained").  Setting
-# MBA_GUEST_APPEND= (empty) boots them on the default path again.
+# the conformance test now and then waited minutes for a grace period that
+# nobody requested, through a race in rcu_gp_init() with more than one
+# rcu_node, as the check guests have (README, Findings; patches/rcu/).
+# Setting MBA_GUEST_APPEND= (empty) boots them on the default path again.
 if [ "$MBA_CONFIG" = check ]; then
 	MBA_GUEST_APPEND=${MBA_GUEST_APPEND-rcutree.rcu_normal_wake_from_gp=0}
 else
