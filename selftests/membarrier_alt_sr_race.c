@@ -19,15 +19,11 @@
  * Exits 1 when a round was stranded, 2 on a usage or setup error.
  */
 #define _GNU_SOURCE
-#include <linux/membarrier.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/syscall.h>
 #include <time.h>
-#include <unistd.h>
+
+#include "membarrier_alt_util.h"
 
 #define MAX_THREADS	8
 #define STRANDED_S	2.0
@@ -44,11 +40,6 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void synchronize_rcu(void)
-{
-	syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
-}
-
 struct caller {
 	int cpu;
 	unsigned int seed;
@@ -57,12 +48,9 @@ struct caller {
 static void *caller_fn(void *p)
 {
 	struct caller *c = p;
-	cpu_set_t set;
 	int round;
 
-	CPU_ZERO(&set);
-	CPU_SET(c->cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
+	if (pin_to_cpu(c->cpu)) {
 		perror("sched_setaffinity");
 		atomic_store(&setup_failed, 1);
 		return NULL;
@@ -76,7 +64,7 @@ static void *caller_fn(void *p)
 		t0 = now();
 		while (now() - t0 < delay)
 			;
-		synchronize_rcu();
+		sys_membarrier(MEMBARRIER_CMD_GLOBAL, 0, 0);
 		atomic_fetch_add(&round_done, 1);
 	}
 	return NULL;
@@ -130,7 +118,7 @@ int main(int argc, char **argv)
 				       i, now() - t0);
 			} else {
 				rescue = now();
-				synchronize_rcu();
+				sys_membarrier(MEMBARRIER_CMD_GLOBAL, 0, 0);
 				wait_round(nthreads, rescue, 3600);
 				printf("round %d: stranded for %.1f s, returned %.1f ms after one more synchronize_rcu()\n",
 				       i, rescue - t0, (now() - rescue) * 1e3);
