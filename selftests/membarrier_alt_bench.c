@@ -24,6 +24,9 @@
  *	lacks the command's registration, idle ones included (-1 for the
  *	syscall, which has no such counter): for GLOBAL_EXPEDITED with our
  *	threads on CPUs 1-3, each is a CPU whose state went stale.
+ *	With each latency row, the median of each of its turns of BLOCK
+ *	calls, in the order taken (see latency_group()):
+ *	turns,<scenario>,<cmd>,<impl>,<median_ns>[;<median_ns>...]
  *	With each group of latency rows, the floor of that group:
  *	floor,<scenario>,<cmd>,<syscall-einval|ioctl-einval|ioctl-enotty>,
  *		<n>,<median_ns>,<p99_ns>
@@ -330,6 +333,29 @@ static bool take_turn(struct turns *tu, int fd, int k)
 	return true;
 }
 
+/*
+ * Prints the median of each turn of row k, in the order they were taken:
+ * the report pairs the turns of two rows taken in the same round, which a
+ * slow spell of the host slows alike, to tell how far their ratio holds.
+ * Sorts each turn's samples in place; turns_result() sorts the whole row
+ * afterwards.
+ */
+static void print_turns(struct turns *tu, const char *scenario,
+			const char *name, int k)
+{
+	long long *t = tu->t + (long long)k * tu->n;
+	int i, len;
+
+	printf("turns,%s,%s,%s,", scenario, name, row_name(k));
+	/* Every turn but the row's last has BLOCK calls: see take_turn(). */
+	for (i = 0; i < tu->done[k]; i += BLOCK) {
+		len = tu->done[k] - i < BLOCK ? tu->done[k] - i : BLOCK;
+		qsort(t + i, len, sizeof(*t), cmp_ll);
+		printf("%s%lld", i ? ";" : "", t[i + len / 2]);
+	}
+	printf("\n");
+}
+
 /* Sorts row k and returns its median; *p99 gets the 99th percentile. */
 static long long turns_result(struct turns *tu, int k, long long *p99)
 {
@@ -369,6 +395,7 @@ static void latency_group(int fd, const char *scenario, int ci,
 	} while (more);
 
 	for (k = 0; k < NR_IMPLS; k++) {
+		print_turns(&tu, scenario, name, k);
 		med = turns_result(&tu, k, &p99);
 		proc_ipis = (double)tu.proc_ipis[k] / tu.done[k];
 		if (row_impl(k) == MB_IMPL_SYSCALL) {
