@@ -484,7 +484,7 @@ def main():
         floor.setdefault((sc, cmd), {})[call] = int(med)
     body = []
     for cmd in CMDS:
-        for sc in ["idle", "own-threads"]:
+        for sc in SCENARIOS:
             a, b = lat.get((sc, cmd, "intree")), lat.get((sc, cmd, "syscall"))
             if not (a and b):
                 continue
