@@ -5,8 +5,8 @@
 usage: ab-report.py GUEST_LOG OUT_DIR [key=value ...]
 
 Reads the CSV rows scripts/guest-ab.sh prints between "# MBA-AB-BEGIN" and
-"# MBA-AB-END rc=N", writes OUT_DIR/{latency,turns,floor,pingpong,litmus,meta}.csv,
-OUT_DIR/report.md and OUT_DIR/plot.svg, and prints the tables.  The
+"# MBA-AB-END rc=N", writes OUT_DIR/{latency,turns,floor,pingpong,litmus,
+meta}.csv, OUT_DIR/report.md and OUT_DIR/plot.svg, and prints the tables.  The
 key=value pairs are host facts for the report (arch, series, accel).
 Exits 1 when the log holds no complete run.  Standard library only.
 """
@@ -217,15 +217,18 @@ def budget_cells(intree, syscall, f, ratios=None):
     the INTREE to the SYSCALL median, its verdict, the floors F (medians by
     name), what an ioctl doing nothing and one doing the syscall's work
     would cost against the syscall, and intree without the ioctl's entry
-    cost. With RATIOS, intree over the syscall turn by turn, the verdict
-    goes by the 95% interval of their median, and is 'not resolved' when
-    that interval holds 1.10; without, by the plain ratio (the -icount
-    rows, which repeat exactly)."""
+    cost; and with RATIOS, intree over the syscall turn by turn, their
+    median with its 95% interval. With RATIOS the verdict goes by that
+    interval, and is 'not resolved' when it holds 1.10; without, by the
+    plain ratio (the -icount rows, which repeat exactly)."""
     r = intree / syscall
     lo = hi = r
+    turn = "-"
     if ratios is not None:
         iv = median_interval(ratios)
         lo, hi = iv if iv else (0, math.inf)
+        turn = (f"{statistics.median(ratios):.3f} [{lo:.3f}, {hi:.3f}] "
+                f"({len(ratios)})" if iv else f"- ({len(ratios)})")
     verdict = ("within" if hi <= 1.10 else "OVER" if lo > 1.10 else
                "not resolved")
     low = bound = rw = "-"
@@ -241,7 +244,7 @@ def budget_cells(intree, syscall, f, ratios=None):
             if lo > 1.10 and lim > 1.10:
                 verdict = "OVER, unreachable by ioctl"
     fl = " / ".join(str(f.get(k, "-")) for k in FLOORS)
-    return f"{r:.3f}", verdict, fl, low, bound, rw
+    return f"{r:.3f}", verdict, fl, low, bound, rw, turn
 
 
 def icount_section(host, md, out):
@@ -356,7 +359,7 @@ def icount_latency(rows, md):
             r.append(f"{v} ({v / sys_:.3f})" if v else "-")
         intree = lat.get((cmd, "intree"))
         if intree:
-            _r, verdict, fl, low, bound, rw = budget_cells(
+            _r, verdict, fl, low, bound, rw, _turn = budget_cells(
                 intree, sys_, floor.get(cmd, {}))
             r += [fl, low, bound, rw, verdict]
         else:
@@ -488,15 +491,11 @@ def main():
             a, b = lat.get((sc, cmd, "intree")), lat.get((sc, cmd, "syscall"))
             if not (a and b):
                 continue
-            tr = turn_ratios(turns, sc, cmd, "intree")
-            iv = median_interval(tr)
-            r, verdict, fl, low, bound, rw = budget_cells(
-                a[0], b[0], floor.get((sc, cmd), {}), tr)
-            body.append([cmd, sc, b[0], a[0], r,
-                         (f"{statistics.median(tr):.3f} [{iv[0]:.3f}, "
-                          f"{iv[1]:.3f}] ({len(tr)})") if iv else
-                         f"- ({len(tr)})",
-                         verdict, fl, low, bound, rw])
+            r, verdict, fl, low, bound, rw, turn = budget_cells(
+                a[0], b[0], floor.get((sc, cmd), {}),
+                turn_ratios(turns, sc, cmd, "intree"))
+            body.append([cmd, sc, b[0], a[0], r, turn, verdict, fl, low,
+                         bound, rw])
     md.append(table(["command", "scenario", "syscall median ns",
                      "intree median ns", "ratio",
                      "per turn: median [95% interval] (turns)", "1.10x",
