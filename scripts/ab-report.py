@@ -445,7 +445,10 @@ def main():
     md.append("")
     md.append("The caller runs on CPU0; the scenario says what CPUs 1-3 "
               "run. IPIs per call come from the module's counters for the "
-              "variants and from /proc/interrupts for the syscall.")
+              "variants and from /proc/interrupts for the syscall. A '~' "
+              "marks a ratio this boot cannot tell from 1: the 95% interval "
+              "of the median of its per-turn ratios (see the budget below) "
+              "holds 1.")
     try:
         starved = int(host.get("host_cpus", 0)) < int(meta.get("vcpus", 0))
     except ValueError:
@@ -469,7 +472,10 @@ def main():
                 if not v or not base:
                     r.append("-")
                     continue
-                r.append(f"{v[0] / base[0]:.2f} ({v[1]:.2f})")
+                iv = median_interval(turn_ratios(turns, sc, cmd, impl))
+                same = impl != "syscall" and (not iv or iv[0] <= 1 <= iv[1])
+                r.append(f"{'~' if same else ''}{v[0] / base[0]:.2f} "
+                         f"({v[1]:.2f})")
             body.append(r)
         md.append("")
         md.append(f"### {cmd}")
