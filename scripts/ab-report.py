@@ -450,8 +450,8 @@ def main():
               "of the median of its per-turn ratios (see the budget below) "
               "holds 1.")
     try:
-        starved = int(host.get("host_cpus", 0)) < int(meta.get("vcpus", 0))
-    except ValueError:
+        starved = int(host["host_cpus"]) < int(meta.get("vcpus", 0))
+    except (KeyError, ValueError):
         starved = False
     if starved:
         md.append("")
