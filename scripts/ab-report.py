@@ -535,7 +535,8 @@ def main():
               "interval (order statistics). The budget is judged on that "
               "interval: 'within' when all of it is at most 1.10, 'OVER' "
               "when all of it is above, 'not resolved' when it holds 1.10: "
-              "then this boot cannot tell.")
+              "then this boot cannot tell. The level is per row: about one "
+              "row in twenty of a table is decided by chance.")
 
     pp = by_phase(rows)
     base = statistics.median(pp["not-loaded"]) if pp.get("not-loaded") \
