@@ -44,16 +44,27 @@ mkdir -p "$out"
 raw="$out/guest.log"
 
 # run_guest LOG ARGS...: guest-ab.sh ARGS in a guest, its console to LOG,
-# progress to the terminal; prints the guest's exit status.
+# progress to the terminal; prints the guest's exit status.  A guest that
+# QEMU aborted before guest-ab.sh began is booted once more (see
+# mba_qemu_aborted_before), and the first log is kept beside the second.
 run_guest() {
-	local log=$1
+	local log=$1 try rc
 	shift
-	set +e
-	timeout -k 10 "${MBA_GUEST_TIMEOUT:-1500}" "$MBA_ROOT/scripts/guest.sh" "$arch" \
-		"\${MBA_SHELL:-bash} $MBA_ROOT/scripts/guest-ab.sh $tests $*" \
-		2>&1 | tee "$log" | "$MBA_ROOT/scripts/ab-progress.sh"
-	echo "${PIPESTATUS[0]}"
-	set -e
+	for try in 1 2; do
+		set +e
+		timeout -k 10 "${MBA_GUEST_TIMEOUT:-1500}" "$MBA_ROOT/scripts/guest.sh" "$arch" \
+			"\${MBA_SHELL:-bash} $MBA_ROOT/scripts/guest-ab.sh $tests $*" \
+			2>&1 | tee "$log" | "$MBA_ROOT/scripts/ab-progress.sh"
+		rc=${PIPESTATUS[0]}
+		set -e
+		if [ "$try" = 1 ] && mba_qemu_aborted_before "$log" '# progress: '; then
+			mv "$log" "$log.qemu-abort"
+			echo "=== $arch: QEMU aborted before the benchmark began; booting again" >&2
+			continue
+		fi
+		break
+	done
+	echo "$rc"
 }
 
 echo "=== $arch: guest (TCG, $MBA_GUEST_CPUS vCPUs); log in $raw" >&2

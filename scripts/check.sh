@@ -26,12 +26,9 @@ for arch in "$@"; do
 		echo "# $arch: build failed" >"$log"
 		continue
 	fi
-	# QEMU's TCG sometimes aborts on an assertion of its own
-	# (iotlb_to_section() in QEMU 10.0, once in a few dozen boots) while
-	# the guest kernel boots.  That says nothing about the code under
-	# test, so a guest that QEMU aborted before its first test is booted
-	# once more, and the first log is kept beside the second.  Any other
-	# failure, and any abort once the tests have started, stands.
+	# A guest that QEMU aborted before its first test is booted once
+	# more (see mba_qemu_aborted_before), and the first log is kept
+	# beside the second.
 	for try in 1 2; do
 		echo "=== $arch: guest" >&2
 		start=$SECONDS
@@ -39,8 +36,7 @@ for arch in "$@"; do
 			"$genv\${MBA_SHELL:-bash} $MBA_ROOT/scripts/guest-selftests.sh $tests" 2>&1 |
 			tee "$log" || true
 		echo "=== $arch: guest ran for $((SECONDS - start)) s" >&2
-		if [ "$try" = 1 ] && ! grep -q '^# MBA-BEGIN' "$log" &&
-		   grep -q '^qemu-system-[a-z0-9_]*: .*Assertion .* failed' "$log"; then
+		if [ "$try" = 1 ] && mba_qemu_aborted_before "$log" '^# MBA-BEGIN'; then
 			mv "$log" "$log.qemu-abort"
 			echo "=== $arch: QEMU aborted before the first test; booting again" >&2
 			continue

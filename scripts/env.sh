@@ -118,6 +118,17 @@ mba_results() {
 	echo "$MBA_ROOT/results/$tag${2-}-$(date -u +%Y%m%dT%H%M%SZ)"
 }
 
+# mba_qemu_aborted_before LOG MARK: whether QEMU aborted on an assertion of
+# its own in LOG before the guest printed MARK, the first line of the work
+# under test.  QEMU's TCG sometimes does (iotlb_to_section() in QEMU 10.0,
+# once in a few dozen boots) while the guest kernel boots; that says
+# nothing about the code under test, so the callers boot such a guest
+# once more.  Any other failure, and any abort after MARK, stands.
+mba_qemu_aborted_before() {
+	! grep -q -- "$2" "$1" &&
+		grep -q '^qemu-system-[a-z0-9_]*: .*Assertion .* failed' "$1"
+}
+
 mba_die() {
 	echo "error: $*" >&2
 	exit 1
