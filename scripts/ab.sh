@@ -46,7 +46,7 @@ raw="$out/guest.log"
 # run_guest LOG ARGS...: guest-ab.sh ARGS in a guest, its console to LOG,
 # progress to the terminal; prints the guest's exit status.  A guest that
 # QEMU aborted before guest-ab.sh began is booted once more (see
-# mba_qemu_aborted_before), and the first log is kept beside the second.
+# mba_qemu_abort_retry).
 run_guest() {
 	local log=$1 try rc
 	shift
@@ -57,12 +57,7 @@ run_guest() {
 			2>&1 | tee "$log" | "$MBA_ROOT/scripts/ab-progress.sh"
 		rc=${PIPESTATUS[0]}
 		set -e
-		if [ "$try" = 1 ] && mba_qemu_aborted_before "$log" '# progress: '; then
-			mv "$log" "$log.qemu-abort"
-			echo "=== $arch: QEMU aborted before the benchmark began; booting again" >&2
-			continue
-		fi
-		break
+		mba_qemu_abort_retry "$try" "$log" '# progress: ' || break
 	done
 	echo "$rc"
 }

@@ -27,8 +27,7 @@ for arch in "$@"; do
 		continue
 	fi
 	# A guest that QEMU aborted before its first test is booted once
-	# more (see mba_qemu_aborted_before), and the first log is kept
-	# beside the second.
+	# more (see mba_qemu_abort_retry).
 	for try in 1 2; do
 		echo "=== $arch: guest" >&2
 		start=$SECONDS
@@ -36,12 +35,7 @@ for arch in "$@"; do
 			"$genv\${MBA_SHELL:-bash} $MBA_ROOT/scripts/guest-selftests.sh $tests" 2>&1 |
 			tee "$log" || true
 		echo "=== $arch: guest ran for $((SECONDS - start)) s" >&2
-		if [ "$try" = 1 ] && mba_qemu_aborted_before "$log" '^# MBA-BEGIN'; then
-			mv "$log" "$log.qemu-abort"
-			echo "=== $arch: QEMU aborted before the first test; booting again" >&2
-			continue
-		fi
-		break
+		mba_qemu_abort_retry "$try" "$log" '^# MBA-BEGIN' || break
 	done
 done
 

@@ -118,15 +118,19 @@ mba_results() {
 	echo "$MBA_ROOT/results/$tag${2-}-$(date -u +%Y%m%dT%H%M%SZ)"
 }
 
-# mba_qemu_aborted_before LOG MARK: whether QEMU aborted on an assertion of
-# its own in LOG before the guest printed MARK, the first line of the work
-# under test.  QEMU's TCG sometimes does (iotlb_to_section() in QEMU 10.0,
-# once in a few dozen boots) while the guest kernel boots; that says
-# nothing about the code under test, so the callers boot such a guest
-# once more.  Any other failure, and any abort after MARK, stands.
-mba_qemu_aborted_before() {
-	! grep -q -- "$2" "$1" &&
-		grep -q '^qemu-system-[a-z0-9_]*: .*Assertion .* failed' "$1"
+# mba_qemu_abort_retry TRY LOG MARK: whether to boot a guest once more
+# after try TRY (1 or 2) wrote LOG: on the first try, when QEMU aborted on
+# an assertion of its own before the guest printed MARK, the first line of
+# the work under test.  LOG is then kept as LOG.qemu-abort.  QEMU's TCG
+# sometimes aborts so (iotlb_to_section() in QEMU 10.0, once in a few
+# dozen boots) while the guest kernel boots, which says nothing about the
+# code under test.  Any other failure, and any abort after MARK, stands.
+mba_qemu_abort_retry() {
+	[ "$1" = 1 ] && ! grep -q -- "$3" "$2" &&
+		grep -q '^qemu-system-[a-z0-9_]*: .*Assertion .* failed' "$2" ||
+		return 1
+	mv "$2" "$2.qemu-abort"
+	echo "=== QEMU aborted before the guest began; booting again ($2.qemu-abort)" >&2
 }
 
 mba_die() {
