@@ -169,22 +169,48 @@ pub(crate) fn run(c: &Cmd) -> Result<isize> {
         | CMD_REGISTER_PRIVATE_EXPEDITED
         | CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE
         | CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ
-        | CMD_GET_REGISTRATIONS => {
-            // SAFETY: called from a task's ioctl, the context of the syscall.
-            let ret = unsafe { bindings::membarrier_register_current(c.cmd) };
-            kernel::error::to_result(ret.min(0))?;
-            // A registration through a hooked variant also enrols the mm
-            // for that variant's scheduler hook.
-            if c.cmd != CMD_GET_REGISTRATIONS {
-                let current = kernel::current!();
-                let mm = current.mm().ok_or(EINVAL)?.as_raw();
-                hooks::register(variant, mm)?;
-            }
-            ret
-        }
+        | CMD_GET_REGISTRATIONS => register(variant, c.cmd)?,
         _ => return Err(EINVAL),
     };
     Ok(ret as isize)
+}
+
+/// The `mm->membarrier_state` bit by which a registration with `cmd`
+/// through `variant` opts the caller's mm into the variant's scheduler
+/// hook, or 0.
+///
+/// lazy-tlb-sync serializes for SYNC_CORE users, so only the SYNC_CORE
+/// registration opts in; what mm-cid-mb orders concerns every mm, so any
+/// registration does.
+fn opt_in_bit(variant: Variant, cmd: i32) -> i32 {
+    match (variant, cmd) {
+        (Variant::LazyTlbSync, CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE) => hooks::LAZY_TLB_SYNC,
+        (Variant::MmCidMb, CMD_GET_REGISTRATIONS) => 0,
+        (Variant::MmCidMb, _) => hooks::MM_CID_MB,
+        _ => 0,
+    }
+}
+
+/// `MEMBARRIER_CMD_REGISTER_*` and `GET_REGISTRATIONS`, through the kernel's
+/// own registration code, with the variant's opt-in bit set in the same
+/// step: both succeed, or neither leaves anything behind.
+fn register(variant: Variant, cmd: i32) -> Result<i32> {
+    // A task that issues an ioctl has an mm, but do not trust it: the
+    // kernel's registration code dereferences it.
+    kernel::current!().mm().ok_or(EINVAL)?;
+    let bit = opt_in_bit(variant, cmd);
+    if bit != 0 {
+        // Before the registration, whose grace period (for an mm with other
+        // threads) then covers the attachment as well as the bit. Attached
+        // hooks do nothing for an mm without the bit, so a failure below
+        // leaves no effect behind.
+        hooks::attach()?;
+    }
+    // SAFETY: called from a task's ioctl, the context of the syscall, with
+    // an mm (checked above); `bit` is one of MEMBARRIER_STATE_EXT_*, or 0.
+    let ret = unsafe { bindings::membarrier_register_current(cmd, bit) };
+    kernel::error::to_result(ret.min(0))?;
+    Ok(ret)
 }
 
 /// `MEMBARRIER_CMD_GLOBAL_EXPEDITED`: a full barrier on every CPU running a

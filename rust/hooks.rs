@@ -2,22 +2,27 @@
 
 //! The scheduler hooks of the `lazy-tlb-sync` and `mm-cid-mb` variants.
 //!
-//! Both act only for mms registered for their variant (a REGISTER_* command
-//! issued through the ioctl with that variant). The hooks are attached to
-//! the kernel (`membarrier_sched_hooks_register()`) on the first such
-//! registration, so that a kernel with the module loaded but no variant in
-//! use pays nothing, and detached when the module goes away.
+//! Both act only for mms that opted in. An mm opts in together with its
+//! in-tree registration, through `membarrier_register_current()`, which
+//! sets a bit the kernel reserves for this purpose in `mm->membarrier_state`
+//! ([`LAZY_TLB_SYNC`], [`MM_CID_MB`]) before it makes the registration
+//! visible. So the opt-in succeeds or fails with the registration, is seen
+//! by every context switch that starts after the ioctl returns, is
+//! inherited on fork and cleared on exec as the registration is, and needs
+//! no state of the module's own: the hooks read one word the scheduler
+//! already reads.
+//!
+//! The hooks are attached to the kernel (`membarrier_sched_hooks_register()`)
+//! before the first opt-in, so that a kernel with the module loaded but no
+//! hook variant in use pays nothing, and detached when the module goes away.
 
-use core::ptr;
 use kernel::{
     bindings,
     prelude::*,
     sync::{
         atomic::{
-            Acquire,
             Atomic,
-            Relaxed,
-            Release, //
+            Relaxed, //
         },
         barrier::{
             smp_mb,
@@ -32,106 +37,10 @@ use crate::{
     uapi::Variant, //
 };
 
-/// How many mms may be registered for one variant at a time.
-const TABLE_SIZE: usize = 64;
-
-/// The mms registered for one variant.
-///
-/// # Invariants
-///
-/// Every non-null slot holds an mm on which this table owns one
-/// `mmgrab()` reference, so a pointer in it is never reused for another mm
-/// while it is there. The hooks only compare pointers with it. Slots from
-/// `used` on are null, so the hooks, which run on every context switch,
-/// scan only as many slots as have ever been taken.
-struct MmTable {
-    slots: [Atomic<*mut bindings::mm_struct>; TABLE_SIZE],
-    used: Atomic<usize>,
-}
-
-// SAFETY: the slots are atomics; the pointers are only compared, except
-// under the invariant's reference.
-unsafe impl Sync for MmTable {}
-
-impl MmTable {
-    const fn new() -> Self {
-        Self {
-            slots: [const { Atomic::new(ptr::null_mut()) }; TABLE_SIZE],
-            used: Atomic::new(0),
-        }
-    }
-
-    /// Whether `mm` is registered. Callable from any context.
-    ///
-    /// Inlined into the scheduler hooks, where it runs on every context
-    /// switch: on powerpc it was left out of line.
-    #[inline]
-    fn contains(&self, mm: *mut bindings::mm_struct) -> bool {
-        // Pairs with the `Release` in `insert()`: a slot below `used` is
-        // read after the store that filled it.
-        let used = self.used.load(Acquire).min(TABLE_SIZE);
-        !mm.is_null() && self.slots[..used].iter().any(|s| s.load(Acquire) == mm)
-    }
-
-    /// Registers `mm`, the caller's live mm, once.
-    ///
-    /// Slots of mms whose address space is gone are reclaimed first. The
-    /// caller holds `ATTACH_MUTEX`, which serializes inserts.
-    fn insert(&self, mm: *mut bindings::mm_struct) -> Result {
-        self.reclaim();
-        if self.contains(mm) {
-            return Ok(());
-        }
-        let i = self
-            .slots
-            .iter()
-            .position(|s| s.load(Relaxed).is_null())
-            .ok_or(ENOMEM)?;
-        // SAFETY: `mm` is the caller's mm, alive while it runs.
-        unsafe { bindings::mmgrab(mm) };
-        // INVARIANT: the reference taken above goes with the slot; inserts
-        // are serialized and the hooks never fill slots, so it is still
-        // free.
-        self.slots[i].store(mm, Release);
-        if i >= self.used.load(Relaxed) {
-            self.used.store(i + 1, Release);
-        }
-        Ok(())
-    }
-
-    /// Forgets mms whose last user is gone (the process exited).
-    fn reclaim(&self) {
-        for slot in &self.slots {
-            let mm = slot.load(Acquire);
-            if mm.is_null() {
-                continue;
-            }
-            // SAFETY: the slot's reference keeps the mm_struct alive.
-            let users =
-                unsafe { bindings::atomic_read(&raw const (*mm).__bindgen_anon_1.mm_users) };
-            if users == 0 && slot.cmpxchg(mm, ptr::null_mut(), Relaxed).is_ok() {
-                // No hook dereferences `mm`; they only compare it.
-                // SAFETY: the reference the slot owned.
-                unsafe { bindings::mmdrop(mm) };
-            }
-        }
-    }
-
-    /// Drops every registration; called once no hook can run any more.
-    fn clear(&self) {
-        for slot in &self.slots {
-            let mm = slot.xchg(ptr::null_mut(), Relaxed);
-            if !mm.is_null() {
-                // SAFETY: the reference the slot owned.
-                unsafe { bindings::mmdrop(mm) };
-            }
-        }
-        self.used.store(0, Relaxed);
-    }
-}
-
-static LAZY_TLB_SYNC: MmTable = MmTable::new();
-static MM_CID_MB: MmTable = MmTable::new();
+/// The `mm->membarrier_state` bit of an mm opted into `lazy-tlb-sync`.
+pub(crate) const LAZY_TLB_SYNC: i32 = bindings::MEMBARRIER_STATE_EXT_0 as i32;
+/// The `mm->membarrier_state` bit of an mm opted into `mm-cid-mb`.
+pub(crate) const MM_CID_MB: i32 = bindings::MEMBARRIER_STATE_EXT_1 as i32;
 
 /// Whether the hooks are attached to the scheduler.
 static ATTACHED: Atomic<bool> = Atomic::new(false);
@@ -152,16 +61,11 @@ pub(crate) fn init() {
     unsafe { ATTACH_MUTEX.init() };
 }
 
-/// Registers the caller's mm for `variant`'s hook, attaching the hooks on
-/// first use. Variants without hooks need nothing.
-pub(crate) fn register(variant: Variant, mm: *mut bindings::mm_struct) -> Result {
-    let table = match variant {
-        Variant::LazyTlbSync => &LAZY_TLB_SYNC,
-        Variant::MmCidMb => &MM_CID_MB,
-        Variant::Intree | Variant::IdleFilter => return Ok(()),
-    };
+/// Attaches the hooks unless they are; called before the first opt-in, so
+/// that the registration that sets the opt-in bit also publishes the
+/// attachment to every context switch that starts after it.
+pub(crate) fn attach() -> Result {
     let _guard = ATTACH_MUTEX.lock();
-    table.insert(mm)?;
     if !ATTACHED.load(Relaxed) {
         // SAFETY: `HOOKS` is static, so it outlives the registration,
         // which `detach()` ends before the module text goes away.
@@ -171,69 +75,128 @@ pub(crate) fn register(variant: Variant, mm: *mut bindings::mm_struct) -> Result
     Ok(())
 }
 
-/// Detaches the hooks and forgets every registration; called on unload.
+/// Detaches the hooks; called on unload.
 pub(crate) fn detach() {
     let _guard = ATTACH_MUTEX.lock();
     if ATTACHED.load(Relaxed) {
-        // SAFETY: registered by `register()`; on return no hook runs.
+        // SAFETY: registered by `attach()`; on return no hook runs.
         unsafe { bindings::membarrier_sched_hooks_unregister(&HOOKS) };
         ATTACHED.store(false, Relaxed);
     }
-    LAZY_TLB_SYNC.clear();
-    MM_CID_MB.clear();
 }
 
-/// `exit_lazy_tlb()`: a lazily held `mm` stops being lazy, with `tsk` now
-/// running on this CPU.
+/// Whether `mm`, which the caller keeps alive, opted in with `bit`.
 ///
 /// # Safety
 ///
-/// Called by the scheduler with preemption disabled and valid pointers.
+/// `mm` is null or points to a live `mm_struct`.
+#[inline]
+unsafe fn opted_in(mm: *mut bindings::mm_struct, bit: i32) -> bool {
+    // SAFETY: per the function's safety requirements; `atomic_read()` is a
+    // plain load, which the scheduler itself performs on this word.
+    !mm.is_null()
+        && unsafe { bindings::atomic_read(&raw const (*mm).__bindgen_anon_1.membarrier_state) }
+            & bit
+            != 0
+}
+
+/// `membarrier_exit_lazy_tlb()`: a lazily held `mm` stops being lazy, with
+/// `tsk` now running on this CPU.
+///
+/// # Safety
+///
+/// Called by the scheduler with preemption disabled and valid pointers:
+/// `tsk` is current, and `mm` is held (lazily) by this CPU.
 unsafe extern "C" fn exit_lazy_tlb(mm: *mut bindings::mm_struct, tsk: *mut bindings::task_struct) {
     stats::hook(Variant::LazyTlbSync);
     // SAFETY: `tsk` is the task this CPU runs now.
     let tsk_mm = unsafe { (*tsk).mm };
     // Only the lazy mm becoming `tsk`'s own skipped switch_mm() and what it
-    // implies; any other transition went through switch_mm().
-    if tsk_mm != mm || !LAZY_TLB_SYNC.contains(mm) {
+    // implies; any other transition went through switch_mm(). The bit is
+    // set together with the SYNC_CORE registration and only with it
+    // (command.rs), which is what in-tree and Nick Piggin's x86
+    // exit_lazy_tlb() test.
+    // SAFETY: `mm` is held by this CPU.
+    if tsk_mm != mm || !unsafe { opted_in(mm, LAZY_TLB_SYNC) } {
         return;
     }
     // Serialize the core before `tsk` runs user code: the CPU0/CPU1
-    // scenario at the exit_lazy_tlb() call in finish_task_switch(), step
-    // 7-9. Pairs with nothing: it orders this core's instruction fetch
-    // after the caller's code modification, which the SYNC_CORE command's
-    // barriers made visible.
+    // scenario at membarrier_exit_lazy_tlb() in finish_task_switch(),
+    // between its steps 7 and 9 (or, in kthread_use_mm(), between the
+    // switch to the mm and a direct switch to a user thread of it).
+    //
+    //   CPU0 (SYNC_CORE caller)        CPU1
+    //   a. modify code                 1. K holds mm lazily (rq->curr = K)
+    //   b. smp_mb()                    2. K's mm becomes active: here
+    //   c. read rq->curr: K, no IPI    3. serialize the core
+    //                                  4. user code of mm
+    //
+    // Pairs with nothing: it is not a memory barrier. It discards what
+    // this core fetched before 3, so that 4 is fetched after 2, which the
+    // scheduler's own barriers order after CPU1 observed (c)'s
+    // consequences; (a) is visible to instruction fetch by the modifying
+    // thread's own cache maintenance before (b).
     arch::lazy_tlb_serialize();
     stats::hook_barrier(Variant::LazyTlbSync);
 }
 
-/// The hook between the store to `rq->curr` and the mm_cid switch.
+/// The hook between the store to `rq->curr` and the mm_cid switch: the
+/// barriers of option A as upstream had them.
 ///
 /// # Safety
 ///
 /// Called by the scheduler with the runqueue locked and valid pointers.
 unsafe extern "C" fn mm_cid_switch(
-    _prev: *mut bindings::task_struct,
+    prev: *mut bindings::task_struct,
     next: *mut bindings::task_struct,
 ) {
     stats::hook(Variant::MmCidMb);
-    // SAFETY: `next` is the task being switched in.
-    let next_mm = unsafe { (*next).mm };
-    if !MM_CID_MB.contains(next_mm) {
-        return;
-    }
-    // Option A of seeds/001:
+    // SAFETY: `prev` and `next` are the tasks being switched, kept alive by
+    // the scheduler; their mms are live while they are switched.
+    let (prev_mm, next_mm) = unsafe { ((*prev).mm, (*next).mm) };
+
+    // What switch_mm_cid() did between 223baf9d17f2 and the mm_cid rework
+    // (77d7dc8bef48), with fe90f3967bdb ("sched: Add missing memory barrier
+    // in switch_mm_cid", option A of seeds/001): a full barrier between
+    // the store to rq->curr and the loads of the CID state, by transition.
+    // Upstream issued it on every switch; here it is issued on the
+    // switches whose user side is an opted-in mm, so that the hook's own
+    // cost and the barriers' can be told apart.
     //
-    //   CPU0 (this CPU)                CPU1 (remote, no rq lock)
+    //   CPU0 (this CPU)                CPU1 (remote CID clear, before
+    //                                  77d7dc8bef48: no rq lock)
     //   1. rq->curr = next             a. store to the CID state
-    //   2. smp_mb()  <- here           b. smp_mb()
-    //   3. mm_cid_switch_to(): read    c. read rq->curr
+    //   2. the barrier below           b. smp_mb()
+    //   3. mm_cid_switch_to(): load    c. load rq->curr
     //      the CID state
     //
-    // (2) orders the rq->curr store (1) before the CID reads (3) and pairs
-    // with (b): at least one of (3) and (c) sees the other CPU's store. On
-    // arm64 the scheduler's own full barrier comes only in switch_to(),
-    // after (3).
-    smp_mb(Full);
+    // 2 pairs with b: at least one of 3 and c sees the other CPU's store.
+    // Nothing in 7.3 performs a-c without CPU0's rq lock, so here 2 pairs
+    // with no reader: what it measures is what restoring it would cost.
+    if next_mm.is_null() {
+        // To kernel. Upstream relied on the atomic of mmgrab() for user to
+        // kernel (smp_mb__after_mmgrab(), smp_mb__after_atomic()); kernel
+        // to kernel keeps rq->curr->mm NULL and needed nothing.
+        // SAFETY: `prev_mm` is `prev`'s live mm, or null.
+        if !unsafe { opted_in(prev_mm, MM_CID_MB) } {
+            return;
+        }
+        // SAFETY: a barrier, no preconditions.
+        unsafe { bindings::smp_mb__after_mmgrab() };
+    } else {
+        // SAFETY: `next_mm` is `next`'s live mm.
+        if !unsafe { opted_in(next_mm, MM_CID_MB) } {
+            return;
+        }
+        if prev_mm.is_null() {
+            // Kernel to user: no switch_mm() barrier to rely on.
+            smp_mb(Full);
+        } else {
+            // User to user: switch_mm() implies a full barrier where the
+            // architecture says so (x86: this is a no-op).
+            // SAFETY: a barrier, no preconditions.
+            unsafe { bindings::smp_mb__after_switch_mm() };
+        }
+    }
     stats::hook_barrier(Variant::MmCidMb);
 }

@@ -80,7 +80,7 @@ impl IpiInfo {
     unsafe fn count<'a>(info: *mut c_void) -> &'a Self {
         // SAFETY: per the function's safety requirements.
         let me = unsafe { &*info.cast::<Self>() };
-        stats::handler_ran(me.variant, CpuId::current(), me.sender);
+        stats::handler_ran(me.variant, me.sender);
         me
     }
 }

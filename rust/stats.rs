@@ -4,13 +4,18 @@
 //!
 //! The targeting tests decide pass or fail from these counters, not from
 //! timing: which CPUs an IPI handler ran on, and why the other CPUs were
-//! skipped. They are plain relaxed atomics: a test reads them after the calls
-//! it counts have returned, and the calls wait for their IPI handlers.
+//! skipped. A test reads them after the calls it counts have returned, and
+//! the calls wait for their IPI handlers.
 //!
 //! What the IPI handlers and the scheduler hooks count, they count on the
-//! CPU they run on, in a cache line of that CPU's own: the hooks run on
-//! every context switch once attached, and a counter shared by all CPUs
-//! would move its line between them each time. Totals are summed when read.
+//! CPU they run on, in a cache line of that CPU's own, with a plain load and
+//! store: no other CPU writes that line, and each counter has one writer
+//! context on its CPU (see [`Event`]). A shared counter, or an atomic
+//! read-modify-write (a LOCK-prefixed instruction, a full barrier, on x86),
+//! would put a barrier of the module's own inside the barriers the variants
+//! are measured by. A reset therefore never writes those counters: it
+//! records their current values as the base that later reads subtract.
+//! Totals are summed when read.
 
 use core::fmt;
 use kernel::{
@@ -43,47 +48,67 @@ const SLOTS: usize = if (bindings::NR_CPUS as usize) < MAX_CPUS {
 // arches this module builds for (powerpc64).
 const _: () = assert!(bindings::SMP_CACHE_BYTES as usize <= 128);
 
+/// What a CPU counts on its own, and from where.
+#[derive(Clone, Copy)]
+enum Event {
+    /// An IPI handler ran here, sent from another CPU (hard IRQ).
+    Ipi,
+    /// An IPI handler ran on the sending CPU (IRQs off).
+    Local,
+    /// A SYNC_CORE IPI handler serialized this core (hard IRQ, IRQs off).
+    Serialized,
+    /// A scheduler hook ran here (preemption off; the hooks of one
+    /// variant never nest).
+    Hook,
+    /// A scheduler hook ran its barrier here (as for `Hook`).
+    HookBarrier,
+}
+
+const NR_EVENTS: usize = 5;
+
 /// The counters of one variant that one CPU updates.
+///
+/// # Invariants
+///
+/// Only the CPU they belong to writes `count`, one writer context per
+/// [`Event`], so a load and a store are an increment; `base` is written by
+/// resets only. Counters shared by several CPUs (`Counters::beyond`) are
+/// written with atomic additions instead.
 #[repr(align(128))]
 struct CpuCounters {
-    ipis: Atomic<u64>,
-    local: Atomic<u64>,
-    serialized: Atomic<u64>,
-    hooks: Atomic<u64>,
-    hook_barriers: Atomic<u64>,
+    count: [Atomic<u64>; NR_EVENTS],
+    base: [Atomic<u64>; NR_EVENTS],
 }
 
 impl CpuCounters {
     const fn new() -> Self {
         Self {
-            ipis: Atomic::new(0),
-            local: Atomic::new(0),
-            serialized: Atomic::new(0),
-            hooks: Atomic::new(0),
-            hook_barriers: Atomic::new(0),
+            count: [const { Atomic::new(0) }; NR_EVENTS],
+            base: [const { Atomic::new(0) }; NR_EVENTS],
         }
+    }
+
+    /// What was counted of `what` since the last reset.
+    fn read(&self, what: Event) -> u64 {
+        let i = what as usize;
+
+        self.count[i]
+            .load(Relaxed)
+            .wrapping_sub(self.base[i].load(Relaxed))
     }
 
     fn reset(&self) {
-        for c in [
-            &self.ipis,
-            &self.local,
-            &self.serialized,
-            &self.hooks,
-            &self.hook_barriers,
-        ] {
-            c.store(0, Relaxed);
+        for (c, b) in self.count.iter().zip(&self.base) {
+            b.store(c.load(Relaxed), Relaxed);
         }
     }
 }
-
-/// Picks one counter out of a CPU's.
-type Field = fn(&CpuCounters) -> &Atomic<u64>;
 
 /// Counters of one variant.
 struct Counters {
     calls: Atomic<u64>,
     skipped: [Atomic<u64>; NR_SKIPS],
+    lazy_unknown: Atomic<u64>,
     per_cpu: [CpuCounters; SLOTS],
     beyond: CpuCounters,
 }
@@ -93,16 +118,29 @@ impl Counters {
         Self {
             calls: Atomic::new(0),
             skipped: [const { Atomic::new(0) }; NR_SKIPS],
+            lazy_unknown: Atomic::new(0),
             per_cpu: [const { CpuCounters::new() }; SLOTS],
             beyond: CpuCounters::new(),
         }
     }
 
-    /// The counters `cpu` updates.
-    fn on(&self, cpu: CpuId) -> &CpuCounters {
-        self.per_cpu
-            .get(cpu.as_u32() as usize)
-            .unwrap_or(&self.beyond)
+    /// Counts one `what` on this CPU, from the context [`Event`] names for
+    /// it, where this CPU cannot change under the caller.
+    #[inline]
+    fn count_here(&self, what: Event) {
+        let i = what as usize;
+
+        match self.per_cpu.get(CpuId::current().as_u32() as usize) {
+            Some(c) => {
+                // Per the invariant of `CpuCounters`: this CPU, in this
+                // context, is the only writer.
+                let n = &c.count[i];
+                n.store(n.load(Relaxed).wrapping_add(1), Relaxed);
+            }
+            None => {
+                self.beyond.count[i].add(1, Relaxed);
+            }
+        }
     }
 
     /// Every CPU's counters, `beyond` included.
@@ -110,11 +148,9 @@ impl Counters {
         self.per_cpu.iter().chain(core::iter::once(&self.beyond))
     }
 
-    /// The sum of `field` over every CPU.
-    fn total(&self, field: Field) -> u64 {
-        self.all()
-            .map(|c| field(c).load(Relaxed))
-            .fold(0, u64::wrapping_add)
+    /// The sum of `what` over every CPU.
+    fn total(&self, what: Event) -> u64 {
+        self.all().map(|c| c.read(what)).fold(0, u64::wrapping_add)
     }
 
     fn reset(&self) {
@@ -122,6 +158,7 @@ impl Counters {
         for c in &self.skipped {
             c.store(0, Relaxed);
         }
+        self.lazy_unknown.store(0, Relaxed);
         for c in self.all() {
             c.reset();
         }
@@ -168,23 +205,32 @@ pub(crate) fn skips(variant: Variant, skipped: &[u32; NR_SKIPS]) {
     add(Skip::Offline);
 }
 
-/// Counts one run of an IPI handler of `variant` on `cpu`, sent from
-/// `sender`.
-pub(crate) fn handler_ran(variant: Variant, cpu: CpuId, sender: CpuId) {
-    let c = of(variant).on(cpu);
-
-    if cpu == sender {
-        c.local.add(1, Relaxed);
-    } else {
-        c.ipis.add(1, Relaxed);
+/// Counts `n` CPUs that `variant` interrupted only because a kernel thread
+/// there was caught before its lazy mm was known.
+pub(crate) fn lazy_unknown(variant: Variant, n: u32) {
+    if n != 0 {
+        of(variant).lazy_unknown.add(u64::from(n), Relaxed);
     }
+}
+
+/// Counts one run of an IPI handler of `variant` on this CPU, sent from
+/// `sender`.
+///
+/// Called from the IPI handlers, with interrupts off.
+pub(crate) fn handler_ran(variant: Variant, sender: CpuId) {
+    let what = if CpuId::current() == sender {
+        Event::Local
+    } else {
+        Event::Ipi
+    };
+    of(variant).count_here(what);
 }
 
 /// Counts one invocation of a scheduler hook of `variant` on this CPU.
 ///
 /// Called from the scheduler hooks, which run with preemption disabled.
 pub(crate) fn hook(variant: Variant) {
-    of(variant).on(CpuId::current()).hooks.add(1, Relaxed);
+    of(variant).count_here(Event::Hook);
 }
 
 /// Counts one run of the arch's core serialization in a SYNC_CORE IPI
@@ -192,18 +238,15 @@ pub(crate) fn hook(variant: Variant) {
 ///
 /// Called from the IPI handlers, with interrupts off.
 pub(crate) fn serialized(variant: Variant) {
-    of(variant).on(CpuId::current()).serialized.add(1, Relaxed);
+    of(variant).count_here(Event::Serialized);
 }
 
 /// Counts one barrier or core serialization run by a scheduler hook of
-/// `variant` for a registered mm, on this CPU.
+/// `variant` for an opted-in mm, on this CPU.
 ///
 /// Called from the scheduler hooks, which run with preemption disabled.
 pub(crate) fn hook_barrier(variant: Variant) {
-    of(variant)
-        .on(CpuId::current())
-        .hook_barriers
-        .add(1, Relaxed);
+    of(variant).count_here(Event::HookBarrier);
 }
 
 /// Zeroes the counters of every variant.
@@ -219,18 +262,19 @@ pub(crate) fn snapshot(variant: Variant, out: &mut uapi::Stats) {
 
     out.nr_cpu_ids = kernel::cpu::nr_cpu_ids();
     out.calls = c.calls.load(Relaxed);
-    out.ipis = c.total(|p| &p.ipis);
-    out.local = c.total(|p| &p.local);
-    out.hooks = c.total(|p| &p.hooks);
-    out.serialized = c.total(|p| &p.serialized);
-    out.hook_barriers = c.total(|p| &p.hook_barriers);
+    out.ipis = c.total(Event::Ipi);
+    out.local = c.total(Event::Local);
+    out.hooks = c.total(Event::Hook);
+    out.serialized = c.total(Event::Serialized);
+    out.hook_barriers = c.total(Event::HookBarrier);
     for (o, n) in out.skipped.iter_mut().zip(&c.skipped) {
         *o = n.load(Relaxed);
     }
+    out.lazy_unknown = c.lazy_unknown.load(Relaxed);
     for (i, p) in c.per_cpu.iter().enumerate() {
-        out.ipis_per_cpu[i] = p.ipis.load(Relaxed);
-        out.hooks_per_cpu[i] = p.hooks.load(Relaxed);
-        out.hook_barriers_per_cpu[i] = p.hook_barriers.load(Relaxed);
+        out.ipis_per_cpu[i] = p.read(Event::Ipi);
+        out.hooks_per_cpu[i] = p.read(Event::Hook);
+        out.hook_barriers_per_cpu[i] = p.read(Event::HookBarrier);
     }
 }
 
@@ -246,24 +290,25 @@ impl fmt::Debug for DebugfsView {
 
             writeln!(f, "{}:", v.name())?;
             writeln!(f, "  calls {}", c.calls.load(Relaxed))?;
-            writeln!(f, "  ipis {}", c.total(|p| &p.ipis))?;
-            writeln!(f, "  local {}", c.total(|p| &p.local))?;
-            writeln!(f, "  hooks {}", c.total(|p| &p.hooks))?;
-            writeln!(f, "  serialized {}", c.total(|p| &p.serialized))?;
-            writeln!(f, "  hook_barriers {}", c.total(|p| &p.hook_barriers))?;
+            writeln!(f, "  ipis {}", c.total(Event::Ipi))?;
+            writeln!(f, "  local {}", c.total(Event::Local))?;
+            writeln!(f, "  hooks {}", c.total(Event::Hook))?;
+            writeln!(f, "  serialized {}", c.total(Event::Serialized))?;
+            writeln!(f, "  hook_barriers {}", c.total(Event::HookBarrier))?;
             for why in Skip::ALL {
                 let n = c.skipped[why as usize].load(Relaxed);
                 writeln!(f, "  skipped_{} {}", why.name(), n)?;
             }
-            let fields: [(&str, Field); 3] = [
-                ("ipis_per_cpu", |p| &p.ipis),
-                ("hooks_per_cpu", |p| &p.hooks),
-                ("hook_barriers_per_cpu", |p| &p.hook_barriers),
+            writeln!(f, "  lazy_unknown {}", c.lazy_unknown.load(Relaxed))?;
+            let fields = [
+                ("ipis_per_cpu", Event::Ipi),
+                ("hooks_per_cpu", Event::Hook),
+                ("hook_barriers_per_cpu", Event::HookBarrier),
             ];
-            for (name, field) in fields {
+            for (name, what) in fields {
                 write!(f, "  {name}")?;
                 for p in &c.per_cpu[..nr_cpus] {
-                    write!(f, " {}", field(p).load(Relaxed))?;
+                    write!(f, " {}", p.read(what))?;
                 }
                 writeln!(f)?;
             }

@@ -40,8 +40,12 @@ pub(crate) enum Policy {
     /// Today's `kernel/sched/membarrier.c`: a CPU is a target when its
     /// current task has an mm (global) or the caller's mm (private).
     Intree,
-    /// Nick Piggin's proposal (`seeds/000`): skip a CPU only when it runs
-    /// its idle task, so that kernel threads are covered.
+    /// Nick Piggin's proposal in `seeds/000` (July 2020), in the words of
+    /// the changelog of 618758ed3a4f: exclude runqueues running the idle
+    /// thread rather than all kernel threads. Skip a CPU only when it runs
+    /// its idle task, so that kernel threads holding the mm lazily are
+    /// covered; keep everything else in-tree does, the GLOBAL_EXPEDITED
+    /// registration filter included.
     IdleFilter,
 }
 
@@ -61,15 +65,13 @@ impl Policy {
     /// bits of the runqueues it looks at, and whether it reads `rq->curr`
     /// only on the CPUs whose runqueue has one of them.
     ///
-    /// The in-tree global command reads `rq->curr` only on CPUs whose
-    /// runqueue state has `GLOBAL_EXPEDITED`, and so does this policy: the
-    /// others cost one load each, as in-tree. `idle-filter` must see the
-    /// kernel threads of every CPU, registered or not.
+    /// The global command of both policies reads `rq->curr` only on CPUs
+    /// whose runqueue state has `GLOBAL_EXPEDITED`, as in-tree: the others
+    /// cost one load each.
     fn sampling(self, scope: Scope) -> (i32, bool) {
-        match (self, scope) {
-            (Policy::Intree, Scope::Global) => (GLOBAL_EXPEDITED, true),
-            (Policy::IdleFilter, Scope::Global) => (GLOBAL_EXPEDITED, false),
-            (_, Scope::Private) => (0, false),
+        match scope {
+            Scope::Global => (GLOBAL_EXPEDITED, true),
+            Scope::Private => (0, false),
         }
     }
 
@@ -102,30 +104,32 @@ impl Policy {
                 b.mm_match
             }
             (Policy::IdleFilter, Scope::Global) => {
-                skipped.add(Skip::Idle, b.idle);
-                // Any kernel thread may be working for a registered
-                // process (kthread_use_mm(), io_uring, pinned pages): it
-                // is a target. User tasks still need the registration.
-                let targets = b.online & !b.idle & (b.kthread | b.state);
-                skipped.add(Skip::NotRegistered, b.online & !b.idle & !targets);
-                targets
+                // As in-tree, with `rq->curr == rq->idle` for "no mm". A
+                // kernel thread on a registered runqueue holds the
+                // registered mm lazily, or used it (kthread_use_mm()) and
+                // switched from it: the runqueue state changes only on a
+                // switch to a user task (membarrier_switch_mm()) and in
+                // kthread_{use,unuse}_mm() and exit_mm(). Kernel threads
+                // on other runqueues are not the registered processes'
+                // and are skipped, as the proposal keeps the filter.
+                skipped.add(Skip::NotRegistered, b.online & !b.state);
+                skipped.add(Skip::Idle, b.state & b.idle);
+                b.state & !b.idle
             }
             (Policy::IdleFilter, Scope::Private) => {
                 skipped.add(Skip::Idle, b.idle);
-                // A user thread of the mm, or a kernel thread inside
-                // kthread_use_mm() of it; or a kernel thread holding the mm
-                // lazily, which runs on its page tables and which the
-                // in-tree policy skips.
-                let targets = !b.idle & (b.mm_match | (b.kthread & b.active_mm_match));
+                // A user thread of the mm, a kernel thread inside
+                // kthread_use_mm() of it, or a kernel thread holding it
+                // lazily, which in-tree skips. A kernel thread caught
+                // before its lazy mm was stored (`no_active_mm`, see
+                // membarrier_rq_sample_word()) may be taking over ours:
+                // it is a target too, so that no lazy holder is missed.
+                let lazy = b.kthread & (b.active_mm_match | b.no_active_mm);
+                let targets = !b.idle & (b.mm_match | lazy);
+                skipped.lazy_unknown(targets & !b.mm_match & !b.active_mm_match);
                 // A kernel thread with neither the mm nor its page tables
-                // is not a target. What it reaches of the caller's memory
-                // it reaches through kernel mappings of pinned pages
-                // (io_uring, vhost, GUP users), which those subsystems
-                // order with their own barriers (io_uring's release store
-                // of the CQ tail, as Mathieu Desnoyers points out in
-                // seeds/000); interrupting every unrelated kernel thread
-                // would turn PRIVATE_EXPEDITED into a global IPI on a busy
-                // machine, the cost it exists to avoid.
+                // is not a target, as in-tree: it cannot reach the
+                // caller's memory through user addresses at all.
                 let rest = b.online & !b.idle & !targets;
                 skipped.add(Skip::NoMm, rest & b.no_mm);
                 skipped.add(Skip::OtherMm, rest & !b.no_mm);
@@ -142,12 +146,16 @@ const WORD_BITS: u32 = c_ulong::BITS;
 
 /// How many CPUs a command skipped, by reason ([`Skip`] as the index).
 ///
-/// Counted per command and handed to `stats::skips()` once: one shared
+/// Counted per command and handed to the stats once: one shared
 /// atomic per CPU per call is a cost the syscall does not pay. `u32`: at
 /// most `nr_cpu_ids` per reason, and few enough bytes to be zeroed with a
 /// few stores instead of a call to `memset()`.
 #[derive(Default)]
-struct Skipped([u32; NR_SKIPS]);
+struct Skipped {
+    by_reason: [u32; NR_SKIPS],
+    /// Targets taken only because their lazy mm was not yet known.
+    lazy_unknown: u32,
+}
 
 impl Skipped {
     /// Counts the CPUs of `cpus` under `why`.
@@ -157,14 +165,30 @@ impl Skipped {
         // instruction in the baseline ISA a count costs a dozen more.
         // No overflow: at most nr_cpu_ids CPUs per reason and command.
         if cpus != 0 {
-            self.0[why as usize] = self.0[why as usize].wrapping_add(cpus.count_ones());
+            let n = &mut self.by_reason[why as usize];
+            *n = n.wrapping_add(cpus.count_ones());
         }
     }
 
     /// Counts one CPU under `why`.
     #[inline]
     fn add_one(&mut self, why: Skip) {
-        self.0[why as usize] = self.0[why as usize].wrapping_add(1);
+        let n = &mut self.by_reason[why as usize];
+        *n = n.wrapping_add(1);
+    }
+
+    /// Counts the CPUs of `cpus` as targets whose lazy mm was unknown.
+    #[inline]
+    fn lazy_unknown(&mut self, cpus: c_ulong) {
+        if cpus != 0 {
+            self.lazy_unknown = self.lazy_unknown.wrapping_add(cpus.count_ones());
+        }
+    }
+
+    /// Hands the counts to the stats of `variant`.
+    fn report(&self, variant: Variant) {
+        stats::skips(variant, &self.by_reason);
+        stats::lazy_unknown(variant, self.lazy_unknown);
     }
 }
 
@@ -272,7 +296,7 @@ pub(crate) fn select_targets(
             *word = targets;
         }
     }
-    stats::skips(variant, &skipped.0);
+    skipped.report(variant);
 }
 
 /// Whether `policy` interrupts `cpu` for a private command, comparing with
@@ -290,9 +314,7 @@ pub(crate) fn targets_cpu(
     let mut skipped = Skipped::default();
 
     skipped.add(Skip::Offline, bit & !w.bits.online);
-    if policy.targets(Scope::Private, &w, &mut skipped) & bit != 0 {
-        return true;
-    }
-    stats::skips(variant, &skipped.0);
-    false
+    let hit = policy.targets(Scope::Private, &w, &mut skipped) & bit != 0;
+    skipped.report(variant);
+    hit
 }

@@ -25,7 +25,7 @@ use kernel::{
 };
 
 /// `MEMBARRIER_ALT_ABI_VERSION`.
-pub(crate) const ABI_VERSION: u32 = 3;
+pub(crate) const ABI_VERSION: u32 = 4;
 
 /// `MEMBARRIER_ALT_IOC_MAGIC`.
 const IOC_MAGIC: u32 = 0xB9;
@@ -217,6 +217,8 @@ pub(crate) struct Stats {
     pub(crate) hook_barriers: u64,
     /// Skipped CPUs, indexed by [`Skip`].
     pub(crate) skipped: [u64; NR_SKIPS],
+    /// CPUs targeted for a kernel thread whose lazy mm was not yet known.
+    pub(crate) lazy_unknown: u64,
     /// `ipis` by receiving CPU.
     pub(crate) ipis_per_cpu: [u64; MAX_CPUS],
     /// `hooks` by the CPU the hook ran on.
@@ -238,6 +240,7 @@ impl Stats {
             serialized: 0,
             hook_barriers: 0,
             skipped: [0; NR_SKIPS],
+            lazy_unknown: 0,
             ipis_per_cpu: [0; MAX_CPUS],
             hooks_per_cpu: [0; MAX_CPUS],
             hook_barriers_per_cpu: [0; MAX_CPUS],
@@ -246,7 +249,8 @@ impl Stats {
 }
 
 const _: () = {
-    assert!(size_of::<Stats>() == 8 + 6 * 8 + NR_SKIPS * 8 + 3 * MAX_CPUS * 8);
+    const PER_CPU: usize = 56 + NR_SKIPS * 8 + 8;
+    assert!(size_of::<Stats>() == PER_CPU + 3 * MAX_CPUS * 8);
     assert!(offset_of!(Stats, variant) == 0);
     assert!(offset_of!(Stats, nr_cpu_ids) == 4);
     assert!(offset_of!(Stats, calls) == 8);
@@ -256,9 +260,10 @@ const _: () = {
     assert!(offset_of!(Stats, serialized) == 40);
     assert!(offset_of!(Stats, hook_barriers) == 48);
     assert!(offset_of!(Stats, skipped) == 56);
-    assert!(offset_of!(Stats, ipis_per_cpu) == 56 + NR_SKIPS * 8);
-    assert!(offset_of!(Stats, hooks_per_cpu) == 56 + NR_SKIPS * 8 + MAX_CPUS * 8);
-    assert!(offset_of!(Stats, hook_barriers_per_cpu) == 56 + NR_SKIPS * 8 + 2 * MAX_CPUS * 8);
+    assert!(offset_of!(Stats, lazy_unknown) == 56 + NR_SKIPS * 8);
+    assert!(offset_of!(Stats, ipis_per_cpu) == PER_CPU);
+    assert!(offset_of!(Stats, hooks_per_cpu) == PER_CPU + MAX_CPUS * 8);
+    assert!(offset_of!(Stats, hook_barriers_per_cpu) == PER_CPU + 2 * MAX_CPUS * 8);
 };
 
 // SAFETY: `Stats` is `repr(C)`, made of integers and integer arrays, and has

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Load for the rmmod-under-load check of guest-selftests.sh: registers
- * this process for both hook variants (which attaches the scheduler
+ * this process for both hook variants (lazy-tlb-sync opts in with
+ * SYNC_CORE only; either attaches the scheduler
  * hooks), closes the device so that rmmod may proceed, then keeps
  * context-switching for SECONDS so that the hooks fire while the module
  * goes away.  Prints "hookload: ready" once the hooks are attached.
@@ -37,8 +38,8 @@ int main(int argc, char **argv)
 		return 2;
 	fd = alt_open();
 	if (fd < 0 ||
-	    alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0,
-			   MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC) ||
+	    alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+			   0, 0, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC) ||
 	    alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0,
 			   MEMBARRIER_ALT_VARIANT_MM_CID_MB)) {
 		perror("hookload: register");

@@ -22,15 +22,15 @@
 pub(crate) fn sync_core_before_usermode() {}
 
 /// Serializes this core where a lazily held mm became active again without
-/// switch_mm() (the lazy-tlb-sync variant's `exit_lazy_tlb()` hook).
+/// switch_mm() (the lazy-tlb-sync variant's hook).
 ///
-/// The ERET back to user space already is a context synchronization event,
-/// so this ISB is explicit rather than needed: it makes the instruction
-/// stream after it be fetched anew, here, in the kernel. Like the ERET, it
-/// discards only what the pipeline holds: it does not invalidate the
-/// instruction cache, so it cannot stand in for the IC IVAU the modifying
-/// thread must issue. Called with preemption disabled.
-pub(crate) fn lazy_tlb_serialize() {
-    // SAFETY: ISB has no operands and no effect on memory or flags.
-    unsafe { core::arch::asm!("isb", options(nostack, preserves_flags)) };
-}
+/// Nothing to issue, as on powerpc. 7.3 sets SCTLR_EL1.EOS
+/// (`INIT_SCTLR_EL1_MMU_ON`), so the ERET by which the task returns to user
+/// space is a context synchronization event: instructions after it are
+/// fetched anew. An ISB here would only add a second one, in the kernel,
+/// before the ERET. Neither is cache maintenance: new code reaches
+/// instruction fetch through the modifying thread's DC CVAU, DSB ISH,
+/// IC IVAU (broadcast to the inner shareable domain), DSB ISH, as Will
+/// Deacon points out in seeds/003. The hook still counts the invocation.
+/// Called with preemption disabled.
+pub(crate) fn lazy_tlb_serialize() {}

@@ -17,7 +17,7 @@
 pub(crate) fn sync_core_before_usermode() {}
 
 /// Serializes this core where a lazily held mm became active again without
-/// switch_mm() (the lazy-tlb-sync variant's `exit_lazy_tlb()` hook).
+/// switch_mm() (the lazy-tlb-sync variant's hook).
 ///
 /// Nothing to issue: the return to user space (`rfid`/`rfscv`) is context
 /// synchronizing, which is what Nick Piggin's powerpc answer to the same

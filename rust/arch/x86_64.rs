@@ -24,13 +24,16 @@ pub(crate) fn sync_core_before_usermode() {
 }
 
 /// Serializes this core where a lazily held mm became active again without
-/// switch_mm() (the lazy-tlb-sync variant's `exit_lazy_tlb()` hook).
+/// switch_mm() (the lazy-tlb-sync variant's hook).
 ///
 /// switch_mm() would have written CR3, which serializes; SYSRET and
 /// SYSEXIT, by which the task may return to user space, do not. As in Nick
 /// Piggin's x86 exit_lazy_tlb(), nothing is needed with page table
 /// isolation, whose CR3 write on the way out serializes; otherwise
-/// `sync_core()`. Called with preemption disabled.
+/// `sync_core()`. At the finish_task_switch() site in-tree already did the
+/// same, through membarrier_mm_sync_core_before_usermode(), just before the
+/// hook: there this is a second one. At the kthread_use_mm() site nothing
+/// in-tree does. Called with preemption disabled.
 pub(crate) fn lazy_tlb_serialize() {
     // SAFETY: no preconditions; see `sync_core_before_usermode()`.
     unsafe { bindings::sync_core_before_usermode() };

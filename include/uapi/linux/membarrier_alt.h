@@ -15,7 +15,7 @@
 #define MEMBARRIER_ALT_DEVICE		"/dev/membarrier_alt"
 
 /* Bumped on any incompatible change of the structures below. */
-#define MEMBARRIER_ALT_ABI_VERSION	3
+#define MEMBARRIER_ALT_ABI_VERSION	4
 
 /*
  * enum membarrier_alt_variant - how the targets of an expedited command are
@@ -23,15 +23,22 @@
  *
  * @MEMBARRIER_ALT_VARIANT_INTREE:	the in-tree targeting, errno included.
  * @MEMBARRIER_ALT_VARIANT_IDLE_FILTER:	skip only CPUs running their idle task.
- * @MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC: core serialization at exit_lazy_tlb.
- * @MEMBARRIER_ALT_VARIANT_MM_CID_MB:	smp_mb() before the mm_cid switch.
+ * @MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC: core serialization where a lazily
+ *					held mm becomes active again.
+ * @MEMBARRIER_ALT_VARIANT_MM_CID_MB:	option A's barriers before the mm_cid
+ *					switch (fe90f3967bdb).
  *
  * Targeting variants act per call: the variant of each command decides
  * which CPUs it interrupts.  Hook variants (lazy-tlb-sync, mm-cid-mb) act in
- * the scheduler, which must know which mms want them: an mm opts in with
- * any MEMBARRIER_CMD_REGISTER_* command issued with that variant (the
- * kernel's own registration, shared with membarrier(2), happens as well).
- * Their commands target as intree does.
+ * the scheduler, which must know which mms want them.  An mm opts in
+ * together with the kernel's own registration (shared with membarrier(2)),
+ * in one step that either succeeds as a whole or leaves nothing behind:
+ * lazy-tlb-sync with MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE
+ * only (other REGISTER_* commands issued with it register in-tree and
+ * nothing more), mm-cid-mb with any MEMBARRIER_CMD_REGISTER_* command.
+ * Like the registration, the opt-in is inherited on fork and cleared on
+ * exec; there is no limit on how many mms opt in.  Their commands target
+ * as intree does.
  *
  * A variant may be known but unsupported by this kernel and arch (for
  * lazy-tlb-sync, an arch without ARCH_HAS_MEMBARRIER_SYNC_CORE; for
@@ -119,6 +126,10 @@ enum membarrier_alt_skip {
  *		this variant ran for a registered mm; never counted in
  *		@serialized, so that the two sources stay apart.
  * @skipped:	CPUs not interrupted, by enum membarrier_alt_skip.
+ * @lazy_unknown: CPUs interrupted because they ran a kernel thread caught
+ *		between the store to rq->curr and the store of the lazy mm it
+ *		takes over, which may be the caller's (idle-filter, private
+ *		commands); counted in @ipis or @local as well.
  * @ipis_per_cpu: @ipis by receiving CPU.
  * @hooks_per_cpu: @hooks by the CPU the hook ran on.
  * @hook_barriers_per_cpu: @hook_barriers by the CPU the hook ran on.
@@ -133,6 +144,7 @@ struct membarrier_alt_stats {
 	__u64 serialized;
 	__u64 hook_barriers;
 	__u64 skipped[MEMBARRIER_ALT_SKIP_NR];
+	__u64 lazy_unknown;
 	__u64 ipis_per_cpu[MEMBARRIER_ALT_MAX_CPUS];
 	__u64 hooks_per_cpu[MEMBARRIER_ALT_MAX_CPUS];
 	__u64 hook_barriers_per_cpu[MEMBARRIER_ALT_MAX_CPUS];
