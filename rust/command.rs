@@ -29,6 +29,10 @@ use crate::{
         Flavor,
         IpiInfo, //
     },
+    serialize::{
+        self,
+        CpuMutexes, //
+    },
     stats,
     targeting::{
         select_targets,
@@ -105,18 +109,6 @@ pub(crate) const SUPPORTED_VARIANTS: u32 = Variant::Intree.bit()
     } else {
         0
     };
-
-kernel::sync::global_lock! {
-    // SAFETY: initialized by `init()`, from the module initializer, before
-    // the misc device that leads here is registered.
-    unsafe(uninit) static IPI_MUTEX: Mutex<()> = ();
-}
-
-/// Initializes the command state; called once, from the module initializer.
-pub(crate) fn init() {
-    // SAFETY: called exactly once, before any command can run.
-    unsafe { IPI_MUTEX.init() };
-}
 
 /// Runs one membarrier command and returns what `membarrier(2)` returns.
 pub(crate) fn run(c: &Cmd) -> Result<isize> {
@@ -225,7 +217,7 @@ fn global_expedited(variant: Variant, policy: Policy) -> Result<i32> {
     // membarrier_rq_sample_word(): this pairs with the barriers the scheduler
     // issues around its store to rq->curr.
     let _mb = FullBarrierScope::new();
-    let _serialize = IPI_MUTEX.lock();
+    let _serialize = serialize::all_cpus();
     let _hotplug = CpusReadLock::new();
 
     select_targets(variant, policy, Scope::Global, ptr::null(), &mut mask);
@@ -301,7 +293,7 @@ fn private_expedited(variant: Variant, policy: Policy, flavor: Flavor, cpu_id: i
             stats::skip(variant, Skip::Offline);
             return Ok(0);
         };
-        let _serialize = IPI_MUTEX.lock();
+        let _serialize = CpuMutexes::lock(cpu);
         let _hotplug = CpusReadLock::new();
         if !targets_cpu(variant, policy, cpu, mm) {
             return Ok(0);
@@ -323,7 +315,7 @@ fn private_expedited(variant: Variant, policy: Policy, flavor: Flavor, cpu_id: i
     }
 
     let mut mask = CpumaskVar::new_zero(GFP_KERNEL)?;
-    let _serialize = IPI_MUTEX.lock();
+    let _serialize = serialize::all_cpus();
     let _hotplug = CpusReadLock::new();
 
     select_targets(variant, policy, Scope::Private, mm, &mut mask);

@@ -15,6 +15,7 @@
 //! - `device`: the misc device and ioctl decoding;
 //! - `command`: the membarrier command semantics and the CPU loops;
 //! - `targeting`: each variant's choice of target CPUs;
+//! - `serialize`: the mutexes that serialize concurrent callers, as 7.3's;
 //! - `ipi`: the IPI handlers;
 //! - `hooks`: the scheduler hooks of lazy-tlb-sync and mm-cid-mb;
 //! - `arch`: per-architecture core serialization;
@@ -34,6 +35,7 @@ mod command;
 mod device;
 mod hooks;
 mod ipi;
+mod serialize;
 mod stats;
 mod targeting;
 mod uapi;
@@ -49,12 +51,14 @@ module! {
 /// The module: the misc device and the debugfs view of the counters.
 ///
 /// Fields are dropped in declaration order, so the device goes away before
-/// the counters' debugfs file does.
+/// the counters' debugfs file does, and before the per-CPU mutexes its
+/// commands take.
 #[pin_data]
 struct MembarrierAlt {
     #[pin]
     _misc: MiscDeviceRegistration<device::MembarrierAltFile>,
     _hooks: HooksAttachment,
+    _cpu_mutexes: KBox<serialize::CpuMutexes>,
     #[pin]
     _stats: debugfs::File<stats::DebugfsView>,
     _debugfs: debugfs::Dir,
@@ -72,14 +76,16 @@ impl Drop for HooksAttachment {
 
 impl kernel::InPlaceModule for MembarrierAlt {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        command::init();
+        serialize::init();
         hooks::init();
         let dir = debugfs::Dir::new(c"membarrier_alt");
         let options = MiscDeviceOptions {
             name: c"membarrier_alt",
         };
 
+        // Initialized in this order: the mutexes exist before the device.
         try_pin_init!(Self {
+            _cpu_mutexes: serialize::CpuMutexes::new()?,
             _stats <- dir.read_only_file(c"stats", stats::DebugfsView),
             _misc <- MiscDeviceRegistration::register(options),
             _hooks: HooksAttachment,
