@@ -5,8 +5,8 @@
 usage: ab-report.py GUEST_LOG OUT_DIR [key=value ...]
 
 Reads the CSV rows scripts/guest-ab.sh prints between "# MBA-AB-BEGIN" and
-"# MBA-AB-END rc=N", writes OUT_DIR/{latency,turns,floor,pingpong,litmus,
-meta}.csv, OUT_DIR/report.md and OUT_DIR/plot.svg, and prints the tables.  The
+"# MBA-AB-END rc=N", writes OUT_DIR/{latency,turns,floor,pingpong,rseq_cpu,
+litmus,meta}.csv, OUT_DIR/report.md and OUT_DIR/plot.svg, and prints the tables.  The
 key=value pairs are host facts for the report (arch, series, accel).
 Exits 1 when the log holds no complete run.  Standard library only.
 """
@@ -32,6 +32,8 @@ ROW = {
                           r"(\d+),(\d+),([\d.]+),([\d.-]+),([\d.-]+)$"),
     "pingpong": re.compile(r"^pingpong,([a-z-]+),(\d+),(\d+),([\d.]+)$"),
     "litmus": re.compile(r"^litmus,([a-z-]+),(\d+),(-?\d+)$"),
+    "rseq_cpu": re.compile(r"^rseq-cpu,([a-z-]+),(\d+),(\d+),(\d+),(\d+),"
+                           r"([\d.]+)$"),
     "floor": re.compile(r"^floor,([a-z-]+),([A-Z_]+),([a-z-]+),(\d+),(\d+),"
                         r"(\d+)$"),
     "turns": re.compile(r"^turns,([a-z-]+),([A-Z_]+),([a-z-]+),([\d;]+)$"),
@@ -391,6 +393,8 @@ def main():
                     "unregistered_per_call"],
         "pingpong": ["label", "rep", "rounds", "usec_per_round_trip"],
         "litmus": ["impl", "iterations", "forbidden"],
+        "rseq_cpu": ["impl", "threads", "calls_per_thread", "median_ns",
+                     "p99_ns", "calls_per_sec"],
         "floor": ["scenario", "command", "call", "n", "median_ns",
                   "p99_ns"],
     }
@@ -610,6 +614,28 @@ def main():
 
     icount_ratio = icount_section(host, md, out)
 
+    if rows["rseq_cpu"]:
+        md.append("")
+        md.append("## Concurrent targeted RSEQ")
+        md.append("")
+        md.append("Three threads on CPUs 1-3 each issue "
+                  "PRIVATE_EXPEDITED_RSEQ with MEMBARRIER_CMD_FLAG_CPU at "
+                  "another of those CPUs, all at once. Both take only the "
+                  "target CPU's mutex (SERIALIZE_IPI_CPU(), 89976cd73739). "
+                  "Host time under TCG: compare the two rows, not the "
+                  "absolute figures.")
+        md.append("")
+        base = {r[0]: r for r in rows["rseq_cpu"]}.get("syscall")
+        body = []
+        for impl, thr, n, med, p99, cps in rows["rseq_cpu"]:
+            ratio = (f"{int(med) / int(base[3]):.2f}x"
+                     if base and int(base[3]) else "-")
+            body.append([impl, thr, n, fmt_ns(int(med)), fmt_ns(int(p99)),
+                         f"{float(cps):.0f}", ratio])
+        md.append(table(["implementation", "threads", "calls each",
+                         "median", "p99", "calls/s", "median vs syscall"],
+                        body))
+
     md.append("")
     md.append("## Store buffering against a kthread_use_mm() writer")
     md.append("")
@@ -628,7 +654,7 @@ def main():
     md.append("")
     md.append("`latency.csv`, `turns.csv` (each turn's median), "
               "`floor.csv`, `pingpong.csv`, `icount.csv`, "
-              "`litmus.csv`, `meta.csv`; "
+              "`rseq_cpu.csv`, `litmus.csv`, `meta.csv`; "
               "`plot.svg` draws the latency medians and the scheduler cost; "
               "`guest.log` is the guest's console.")
     md.append("")

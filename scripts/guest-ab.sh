@@ -59,6 +59,9 @@ if [ -n "${MBA_KO:-}" ] && [ "$calls" -gt 0 ]; then
 	insmod "$dir/membarrier_alt_kthreads.ko"
 	# shellcheck disable=SC2086 # no scenario: no argument
 	b latency "$calls" $scenario
+	if [ -z "$scenario" ]; then
+		b rseq-cpu "$calls"
+	fi
 	if [ "$iterations" -gt 0 ]; then
 		b litmus "$iterations"
 	fi

@@ -48,6 +48,17 @@
  *	CALLS calls of each latency row with CPUs 1-3 idle, each run
  *	started by a sync(2).
  *
+ *   membarrier_alt_bench rseq-cpu [CALLS]
+ *	rseq-cpu,<impl>,<threads>,<calls_per_thread>,<median_ns>,<p99_ns>,
+ *		<calls_per_sec>
+ *	Three threads of ours, on CPUs 1, 2 and 3, each issue CALLS
+ *	targeted PRIVATE_EXPEDITED_RSEQ (MEMBARRIER_CMD_FLAG_CPU) at the
+ *	next of those CPUs, where another of them runs, all at once: for the
+ *	syscall and for intree, which both take only the target CPU's mutex
+ *	(SERIALIZE_IPI_CPU(), 89976cd73739), so the three need not wait for
+ *	each other.  Latency per call over all threads, and calls per second
+ *	of wall time for the whole run.
+ *
  *   membarrier_alt_bench litmus [ITERATIONS]
  *	litmus,<impl>,<iterations>,<forbidden>
  *	Store buffering against a kthread_use_mm() writer on CPU2, see
@@ -740,6 +751,86 @@ static void run_profile(int fd, int calls)
 	fflush(stdout);
 }
 
+#define RSEQ_CPU_THREADS	3
+
+struct rseq_cpu_thread {
+	pthread_t t;
+	int fd, impl, cpu, calls;
+	long long *lat;
+};
+
+static pthread_barrier_t rseq_cpu_start;
+
+static void *rseq_cpu_issuer(void *arg)
+{
+	struct rseq_cpu_thread *r = arg;
+	int target = r->cpu % RSEQ_CPU_THREADS + 1;
+	long long t0;
+	int i;
+
+	if (pin_to_cpu(r->cpu))
+		return (void *)1;
+	pthread_barrier_wait(&rseq_cpu_start);
+	for (i = 0; i < r->calls; i++) {
+		t0 = now_ns();
+		if (mb_issue(r->fd, r->impl, MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ,
+			     MEMBARRIER_CMD_FLAG_CPU, target))
+			return (void *)1;
+		r->lat[i] = now_ns() - t0;
+	}
+	return NULL;
+}
+
+/* Concurrent targeted RSEQ from CPUs 1-3, see the comment at the top. */
+static void run_rseq_cpu(int fd, int calls)
+{
+	static const int impls[] = {
+		MB_IMPL_SYSCALL, MEMBARRIER_ALT_VARIANT_INTREE,
+	};
+	struct rseq_cpu_thread th[RSEQ_CPU_THREADS];
+	long long *lat, t0, wall;
+	unsigned int i;
+	int j, n = RSEQ_CPU_THREADS * calls;
+	void *ret;
+
+	if (calls < 1 || pin_to_cpu(0) || sys_register_all())
+		die("rseq-cpu: calls/pin/register");
+	lat = calloc(n, sizeof(*lat));
+	if (!lat)
+		die("calloc");
+	for (i = 0; i < ARRAY_SIZE(impls); i++) {
+		fprintf(stderr, "# progress: rseq-cpu %s\n",
+			mb_impl_name(impls[i]));
+		pthread_barrier_init(&rseq_cpu_start, NULL,
+				     RSEQ_CPU_THREADS + 1);
+		for (j = 0; j < RSEQ_CPU_THREADS; j++) {
+			th[j] = (struct rseq_cpu_thread){
+				.fd = fd, .impl = impls[i], .cpu = j + 1,
+				.calls = calls, .lat = lat + j * calls,
+			};
+			errno = pthread_create(&th[j].t, NULL, rseq_cpu_issuer,
+					       &th[j]);
+			if (errno)
+				die("pthread_create");
+		}
+		pthread_barrier_wait(&rseq_cpu_start);
+		t0 = now_ns();
+		for (j = 0; j < RSEQ_CPU_THREADS; j++) {
+			pthread_join(th[j].t, &ret);
+			if (ret)
+				die("rseq-cpu: membarrier");
+		}
+		wall = now_ns() - t0;
+		pthread_barrier_destroy(&rseq_cpu_start);
+		qsort(lat, n, sizeof(*lat), cmp_ll);
+		printf("rseq-cpu,%s,%d,%d,%lld,%lld,%.1f\n",
+		       mb_impl_name(impls[i]), RSEQ_CPU_THREADS, calls,
+		       lat[n / 2], lat[n * 99 / 100], n * 1e9 / wall);
+		fflush(stdout);
+	}
+	free(lat);
+}
+
 static struct sb_litmus sb;
 
 static void run_litmus(int fd, unsigned int iterations)
@@ -796,6 +887,8 @@ int main(int argc, char **argv)
 	if (!strcmp(what, "latency")) {
 		run_latency(fd, argc > 2 ? atoi(argv[2]) : 2000,
 			    argc > 3 ? argv[3] : NULL);
+	} else if (!strcmp(what, "rseq-cpu")) {
+		run_rseq_cpu(fd, argc > 2 ? atoi(argv[2]) : 2000);
 	} else if (!strcmp(what, "litmus")) {
 		run_litmus(fd, argc > 2 ? atoi(argv[2]) : 3000);
 	} else if (!strcmp(what, "profile")) {
@@ -805,9 +898,10 @@ int main(int argc, char **argv)
 			"usage: %s latency [CALLS [SCENARIO]]\n"
 			"       %s pingpong LABEL [VARIANT] [ROUNDS]\n"
 			"       %s attach\n"
+			"       %s rseq-cpu [CALLS]\n"
 			"       %s litmus [ITERATIONS]\n"
 			"       %s profile [CALLS]\n",
-			argv[0], argv[0], argv[0], argv[0], argv[0]);
+			argv[0], argv[0], argv[0], argv[0], argv[0], argv[0]);
 		return 2;
 	}
 	close(fd);
