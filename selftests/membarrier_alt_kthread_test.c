@@ -175,6 +175,14 @@ TEST(kthreads_intree_vs_idle_filter)
 	 */
 	ASSERT_EQ(0, run_elsewhere(3));
 
+	/*
+	 * CPU1 may hold our mm lazily from before the registration, if we
+	 * started there: our thread would then find its runqueue state stale
+	 * (the membarrier_switch_mm() early return, see the targeting test),
+	 * and GLOBAL would skip it as unregistered.  Another mm there last
+	 * makes the switch to our thread refresh it.
+	 */
+	ASSERT_EQ(0, run_elsewhere(1));
 	/* CPU1: a thread of ours runs there, then a FIFO kthread preempts it. */
 	atomic_store(&stop, 0);
 	ASSERT_EQ(0, pthread_create(&t, NULL, spin_on_cpu1, NULL));
@@ -394,13 +402,16 @@ static const struct reg sync_core_intree = {
  * lazy-tlb-sync, and never for one that is not, whatever variant issues
  * the concurrent SYNC_CORE: hook_barriers counts the hook alone, while the
  * SYNC_CORE handlers' serializations go to the issuer's serialized.  The
- * other registrations issued through lazy-tlb-sync do not opt in.  At the
- * finish_task_switch() site the hook's serialization is, on x86, a second
- * one after in-tree's membarrier_mm_sync_core_before_usermode(); on arm64
- * and powerpc the hook issues nothing (the return to user space is
- * context synchronizing) and only counts.
+ * other registrations issued through lazy-tlb-sync do not opt in.  The
+ * round trip exercises the finish_task_switch() site, where the hook's
+ * serialization is, on x86, a second one after in-tree's
+ * membarrier_mm_sync_core_before_usermode() (hence the name); on arm64 and
+ * powerpc the hook issues nothing (the return to user space is context
+ * synchronizing) and hook_barriers counts its decision.  The site in-tree
+ * does not cover, kthread_use_mm() of the lazily held mm followed by a
+ * direct switch to a user thread of it, is left to its own test.
  */
-TEST(lazy_tlb_sync_serializes_sync_core_opt_in_only)
+TEST(lazy_tlb_sync_second_sync_at_finish_task_switch_opt_in_only)
 {
 	static const struct reg other_lazy[][2] = {
 		{ { MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC,
