@@ -122,9 +122,12 @@ enum membarrier_alt_skip {
  * @hooks:	scheduler hook invocations attributed to this variant.
  * @serialized:	runs of the architecture's core serialization in SYNC_CORE
  *		IPI handlers of this variant, on any CPU.
- * @hook_barriers: barriers or core serializations the scheduler hooks of
- *		this variant ran for a registered mm; never counted in
- *		@serialized, so that the two sources stay apart.
+ * @hook_barriers: times the scheduler hooks of this variant acted for an
+ *		opted-in mm: lazy-tlb-sync's core serialization (on arm64
+ *		and powerpc an empty one, the return to user space does it),
+ *		mm-cid-mb's barrier (on x86 user to user a no-op, as
+ *		upstream's).  Never counted in @serialized, so that the two
+ *		sources stay apart.
  * @skipped:	CPUs not interrupted, by enum membarrier_alt_skip.
  * @lazy_unknown: CPUs interrupted because they ran a kernel thread caught
  *		between the store to rq->curr and the store of the lazy mm it
