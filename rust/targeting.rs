@@ -105,13 +105,16 @@ impl Policy {
             }
             (Policy::IdleFilter, Scope::Global) => {
                 // As in-tree, with `rq->curr == rq->idle` for "no mm". A
-                // kernel thread on a registered runqueue holds the
-                // registered mm lazily, or used it (kthread_use_mm()) and
-                // switched from it: the runqueue state changes only on a
-                // switch to a user task (membarrier_switch_mm()) and in
-                // kthread_{use,unuse}_mm() and exit_mm(). Kernel threads
-                // on other runqueues are not the registered processes'
-                // and are skipped, as the proposal keeps the filter.
+                // kernel thread on a registered runqueue took over the
+                // registered mm lazily from the user task before it: the
+                // runqueue state changes on a switch to a user task
+                // (membarrier_switch_mm()), in kthread_{use,unuse}_mm(),
+                // exit_mm(), exec and registration, never on a switch to
+                // a kernel thread. Kernel threads on other runqueues are
+                // skipped, as the proposal keeps the filter; so are those
+                // whose runqueue state went stale (exit_mm() and
+                // kthread_unuse_mm() zero it while the mm stays lazily
+                // held), which in-tree skips as well.
                 skipped.add(Skip::NotRegistered, b.online & !b.state);
                 skipped.add(Skip::Idle, b.state & b.idle);
                 b.state & !b.idle
