@@ -3,7 +3,7 @@
 # in order (with MBA_SERIES=none, the baseline: only the patches that touch
 # nothing but rust/; with MBA_SERIES=proposed, patches/proposed/*.patch
 # after them).  Prints the path of the tree.  The tree is keyed by
-# the source package version and the content of the patches applied, so an
+# the source package version and the changes the patches make, so an
 # unchanged series reuses it.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -33,7 +33,13 @@ elif [ "$MBA_SERIES" = proposed ]; then
 	patches+=("$MBA_ROOT"/patches/proposed/*.patch)
 	kind=proposed-
 fi
-series_hash=$(cat /dev/null "${patches[@]}" | sha256sum | cut -c1-12)
+# Keyed by what the patches change, not by how they describe it: from each
+# patch's first "diff --git" line to its signature ("-- "), so that editing
+# a changelog, or regenerating the series with new commit ids, rebuilds no
+# kernel.
+series_hash=$(for p in "${patches[@]}"; do
+	sed -n '/^diff --git /,/^-- $/p' "$p"
+done | sha256sum | cut -c1-12)
 tree="$MBA_CACHE/src/linux-$pkg_ver-$kind$series_hash"
 
 if [ -f "$tree/.mba-patched" ]; then
