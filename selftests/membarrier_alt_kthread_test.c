@@ -469,32 +469,62 @@ TEST(lazy_tlb_sync_second_sync_at_finish_task_switch_opt_in_only)
 }
 
 /*
+ * In a child that opts in through lazy-tlb-sync, runs @then; returns the
+ * child's exit status, or the first error.  @hook gets the lazy-tlb-sync
+ * counters of the whole run.
+ */
+static int after_opt_in(int fd, int (*then)(int fd),
+			struct membarrier_alt_stats *hook)
+{
+	pid_t pid;
+	int ret;
+
+	if (alt_stats_reset(fd))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		if (alt_membarrier(fd, sync_core_lazy.cmd, 0, 0,
+				   sync_core_lazy.variant))
+			_exit(30);
+		_exit(then(fd));
+	}
+	ret = wait_child(pid);
+	return ret ? ret :
+	       alt_stats(fd, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC, hook);
+}
+
+/* A round trip in a forked child that registers nothing itself. */
+static int round_trip_in_child(int fd)
+{
+	return lazy_round_trip(fd, NULL, 0, MEMBARRIER_ALT_VARIANT_INTREE);
+}
+
+/* A round trip after exec, see exec_role(). */
+static int round_trip_after_exec(int fd)
+{
+	char role[32];
+
+	snprintf(role, sizeof(role), "round_trip %u",
+		 MEMBARRIER_ALT_VARIANT_INTREE);
+	setenv("MBA_EXEC_ROLE", role, 1);
+	execl("/proc/self/exe", "membarrier_alt_kthread_test", NULL);
+	return 31;
+}
+
+/*
  * The opt-in is inherited on fork, as the in-tree registration is: the
  * child of an opted-in process is serialized without registering.
  */
 TEST(lazy_tlb_sync_opt_in_is_inherited_on_fork)
 {
 	struct membarrier_alt_stats hook;
-	pid_t pid;
 	int fd;
 
 	ASSERT_EQ(0, access(KTHREADS_CTL, W_OK));
 	ASSERT_EQ(0, pin_to_cpu(0));
 	fd = alt_open();
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, alt_stats_reset(fd));
-	pid = fork();
-	if (pid == 0) {
-		if (alt_membarrier(fd, sync_core_lazy.cmd, 0, 0,
-				   sync_core_lazy.variant))
-			_exit(30);
-		/* The grandchild registers nothing. */
-		_exit(lazy_round_trip(fd, NULL, 0,
-				      MEMBARRIER_ALT_VARIANT_INTREE));
-	}
-	ASSERT_EQ(0, wait_child(pid));
-	ASSERT_EQ(0, alt_stats(fd, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC,
-			       &hook));
+	ASSERT_EQ(0, after_opt_in(fd, round_trip_in_child, &hook));
 	TH_LOG("forked child of an opted-in process: hooks %llu, hook serializations %llu",
 	       hook.hooks, hook.hook_barriers);
 	EXPECT_LE(1, hook.hooks_per_cpu[1]);
@@ -510,29 +540,13 @@ TEST(lazy_tlb_sync_opt_in_is_inherited_on_fork)
 TEST(lazy_tlb_sync_opt_in_is_cleared_on_exec)
 {
 	struct membarrier_alt_stats hook;
-	char role[32];
-	pid_t pid;
 	int fd;
 
 	ASSERT_EQ(0, access(KTHREADS_CTL, W_OK));
 	ASSERT_EQ(0, pin_to_cpu(0));
 	fd = alt_open();
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, alt_stats_reset(fd));
-	pid = fork();
-	if (pid == 0) {
-		if (alt_membarrier(fd, sync_core_lazy.cmd, 0, 0,
-				   sync_core_lazy.variant))
-			_exit(30);
-		snprintf(role, sizeof(role), "round_trip %u",
-			 MEMBARRIER_ALT_VARIANT_INTREE);
-		setenv("MBA_EXEC_ROLE", role, 1);
-		execl("/proc/self/exe", "membarrier_alt_kthread_test", NULL);
-		_exit(31);
-	}
-	ASSERT_EQ(0, wait_child(pid));
-	ASSERT_EQ(0, alt_stats(fd, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC,
-			       &hook));
+	ASSERT_EQ(0, after_opt_in(fd, round_trip_after_exec, &hook));
 	TH_LOG("exec'd by an opted-in process: on CPU1 hooks %llu, hook serializations %llu",
 	       hook.hooks_per_cpu[1], hook.hook_barriers_per_cpu[1]);
 	/*
