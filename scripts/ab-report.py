@@ -33,7 +33,7 @@ ROW = {
     "pingpong": re.compile(r"^pingpong,([a-z-]+),(\d+),(\d+),([\d.]+)$"),
     "litmus": re.compile(r"^litmus,([a-z-]+),(\d+),(-?\d+)$"),
     "rseq_cpu": re.compile(r"^rseq-cpu,([a-z-]+),(\d+),(\d+),(\d+),(\d+),"
-                           r"([\d.]+)$"),
+                           r"([\d.]+),([\d.]+)$"),
     "floor": re.compile(r"^floor,([a-z-]+),([A-Z_]+),([a-z-]+),(\d+),(\d+),"
                         r"(\d+)$"),
     "turns": re.compile(r"^turns,([a-z-]+),([A-Z_]+),([a-z-]+),([\d;]+)$"),
@@ -394,7 +394,7 @@ def main():
         "pingpong": ["label", "rep", "rounds", "usec_per_round_trip"],
         "litmus": ["impl", "iterations", "forbidden"],
         "rseq_cpu": ["impl", "threads", "calls_per_thread", "median_ns",
-                     "p99_ns", "calls_per_sec"],
+                     "p99_ns", "calls_per_sec", "ipis_per_call"],
         "floor": ["scenario", "command", "call", "n", "median_ns",
                   "p99_ns"],
     }
@@ -627,14 +627,18 @@ def main():
         md.append("")
         base = {r[0]: r for r in rows["rseq_cpu"]}.get("syscall")
         body = []
-        for impl, thr, n, med, p99, cps in rows["rseq_cpu"]:
+        for impl, thr, n, med, p99, cps, ipis in rows["rseq_cpu"]:
             ratio = (f"{int(med) / int(base[3]):.2f}x"
                      if base and int(base[3]) else "-")
             body.append([impl, thr, n, fmt_ns(int(med)), fmt_ns(int(p99)),
-                         f"{float(cps):.0f}", ratio])
+                         f"{float(cps):.0f}", ipis, ratio])
         md.append(table(["implementation", "threads", "calls each",
-                         "median", "p99", "calls/s", "median vs syscall"],
-                        body))
+                         "median", "p99", "calls/s", "IPIs/call",
+                         "median vs syscall"], body))
+        md.append("")
+        md.append("IPIs per call: the module's count for intree, the "
+                  "function-call line of /proc/interrupts (all CPUs, an "
+                  "upper bound) for the syscall.")
 
     md.append("")
     md.append("## Store buffering against a kthread_use_mm() writer")

@@ -50,14 +50,17 @@
  *
  *   membarrier_alt_bench rseq-cpu [CALLS]
  *	rseq-cpu,<impl>,<threads>,<calls_per_thread>,<median_ns>,<p99_ns>,
- *		<calls_per_sec>
+ *		<calls_per_sec>,<ipis_per_call>
  *	Three threads of ours, on CPUs 1, 2 and 3, each issue CALLS
  *	targeted PRIVATE_EXPEDITED_RSEQ (MEMBARRIER_CMD_FLAG_CPU) at the
  *	next of those CPUs, where another of them runs, all at once: for the
  *	syscall and for intree, which both take only the target CPU's mutex
  *	(SERIALIZE_IPI_CPU(), 89976cd73739), so the three need not wait for
- *	each other.  Latency per call over all threads, and calls per second
- *	of wall time for the whole run.
+ *	each other.  A thread that is done keeps its CPU busy until all are,
+ *	so that every call finds its target running our mm.  Latency per call
+ *	over all threads, calls per second of wall time for the whole run,
+ *	and IPIs per call (the module's count for intree; for the syscall,
+ *	the function-call IPIs of /proc/interrupts, an upper bound).
  *
  *   membarrier_alt_bench litmus [ITERATIONS]
  *	litmus,<impl>,<iterations>,<forbidden>
@@ -760,6 +763,7 @@ struct rseq_cpu_thread {
 };
 
 static pthread_barrier_t rseq_cpu_start;
+static atomic_int rseq_cpu_running;
 
 static void *rseq_cpu_issuer(void *arg)
 {
@@ -778,6 +782,10 @@ static void *rseq_cpu_issuer(void *arg)
 			return (void *)1;
 		r->lat[i] = now_ns() - t0;
 	}
+	/* Stay a target until every thread is done. */
+	atomic_fetch_sub(&rseq_cpu_running, 1);
+	while (atomic_load(&rseq_cpu_running))
+		;
 	return NULL;
 }
 
@@ -788,7 +796,8 @@ static void run_rseq_cpu(int fd, int calls)
 		MB_IMPL_SYSCALL, MEMBARRIER_ALT_VARIANT_INTREE,
 	};
 	struct rseq_cpu_thread th[RSEQ_CPU_THREADS];
-	long long *lat, t0, wall;
+	struct membarrier_alt_stats st;
+	long long *lat, t0, wall, ipis;
 	unsigned int i;
 	int j, n = RSEQ_CPU_THREADS * calls;
 	void *ret;
@@ -803,6 +812,10 @@ static void run_rseq_cpu(int fd, int calls)
 			mb_impl_name(impls[i]));
 		pthread_barrier_init(&rseq_cpu_start, NULL,
 				     RSEQ_CPU_THREADS + 1);
+		atomic_store(&rseq_cpu_running, RSEQ_CPU_THREADS);
+		if (alt_stats_reset(fd))
+			die("stats reset");
+		ipis = proc_fcall_ipis(-1);
 		for (j = 0; j < RSEQ_CPU_THREADS; j++) {
 			th[j] = (struct rseq_cpu_thread){
 				.fd = fd, .impl = impls[i], .cpu = j + 1,
@@ -821,11 +834,18 @@ static void run_rseq_cpu(int fd, int calls)
 				die("rseq-cpu: membarrier");
 		}
 		wall = now_ns() - t0;
+		ipis = proc_fcall_ipis(-1) - ipis;
+		if (impls[i] != MB_IMPL_SYSCALL) {
+			if (alt_stats(fd, impls[i], &st))
+				die("stats");
+			ipis = st.ipis + st.local;
+		}
 		pthread_barrier_destroy(&rseq_cpu_start);
 		qsort(lat, n, sizeof(*lat), cmp_ll);
-		printf("rseq-cpu,%s,%d,%d,%lld,%lld,%.1f\n",
+		printf("rseq-cpu,%s,%d,%d,%lld,%lld,%.1f,%.3f\n",
 		       mb_impl_name(impls[i]), RSEQ_CPU_THREADS, calls,
-		       lat[n / 2], lat[n * 99 / 100], n * 1e9 / wall);
+		       lat[n / 2], lat[n * 99 / 100], n * 1e9 / wall,
+		       (double)ipis / n);
 		fflush(stdout);
 	}
 	free(lat);
