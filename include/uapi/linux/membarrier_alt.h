@@ -22,7 +22,10 @@
  * chosen and which barriers are attached to the scheduler hooks.
  *
  * @MEMBARRIER_ALT_VARIANT_INTREE:	the in-tree targeting, errno included.
- * @MEMBARRIER_ALT_VARIANT_IDLE_FILTER:	skip only CPUs running their idle task.
+ * @MEMBARRIER_ALT_VARIANT_IDLE_FILTER:	the in-tree targeting with "current has
+ *					no mm" replaced by "current is the idle
+ *					task"; GLOBAL_EXPEDITED keeps the
+ *					registration filter.
  * @MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC: core serialization where a lazily
  *					held mm becomes active again.
  * @MEMBARRIER_ALT_VARIANT_MM_CID_MB:	option A's barriers before the mm_cid
