@@ -13,8 +13,10 @@
  *	leave nothing but their argument checks to compare.
  *	Scenarios for CPUs 1-3: idle; busy with
  *	our threads; with the test kthreads (membarrier_alt_kthreads.ko:
- *	one lazily holding our mm, one in kthread_use_mm() of it, one with
- *	another mm); with another process; mixed.  SCENARIO runs one of
+ *	on CPU1 one that preempted a thread of ours, on CPU2 one in
+ *	kthread_use_mm() of our mm, on CPU3 one with no mm, which holds
+ *	lazily whatever CPU3 ran last: our mm, after the own-threads
+ *	scenario); with another process; mixed.  SCENARIO runs one of
  *	them only (idle, own-threads, kthreads, other-process, mixed).
  *	ipis_per_call comes from the module's counters for the variants,
  *	and from the function-call IPI line of /proc/interrupts (all CPUs,
