@@ -64,7 +64,8 @@ enum Event {
     HookBarrier,
 }
 
-const NR_EVENTS: usize = 5;
+/// How many kinds of [`Event`] there are: the last one's index, plus one.
+const NR_EVENTS: usize = Event::HookBarrier as usize + 1;
 
 /// The counters of one variant that one CPU updates.
 ///
