@@ -2,9 +2,9 @@
 # Unpack Debian's linux-source-7.3 into the cache and apply patches/*.patch
 # in order (with MBA_SERIES=none, the baseline: only the patches that touch
 # nothing but rust/; with MBA_SERIES=proposed, patches/proposed/*.patch
-# after them).  Prints the path of the tree.  The tree is keyed by
-# the source package version and the changes the patches make, so an
-# unchanged series reuses it.
+# after them; for the check kernels, patches/debug/*.patch last).  Prints
+# the path of the tree.  The tree is keyed by the source package version
+# and the changes the patches make, so an unchanged series reuses it.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
@@ -33,6 +33,13 @@ elif [ "$MBA_SERIES" = proposed ]; then
 	patches+=("$MBA_ROOT"/patches/proposed/*.patch)
 	kind=proposed-
 fi
+# The kernels of `make check` (MBA_CONFIG=check) also carry the debug-only
+# patches (patches/debug/: the SYNC_CORE oracle, behind its own Kconfig
+# symbol); the bench kernels and the baseline do not.
+if [ "$MBA_CONFIG" = check ] && [ "$MBA_SERIES" != none ]; then
+	patches+=("$MBA_ROOT"/patches/debug/*.patch)
+	kind=${kind}debug-
+fi
 # Keyed by what the patches change, not by how they describe it: from each
 # patch's first "diff --git" line to its signature ("-- "), so that editing
 # a changelog, or regenerating the series with new commit ids, rebuilds no
@@ -60,11 +67,12 @@ mv "$tree.tmp" "$tree"
 
 # Trees of older series are dead weight; builds referring to them are
 # rebuilt anyway, since the tree is part of their key.  The trees of the
-# other kinds (patched, baseline, proposed) stay.
+# other kinds (patched, baseline, proposed, each with or without the debug
+# patches) stay.
 for old in "$MBA_CACHE/src/linux-"*; do
 	[ "$old" != "$tree" ] || continue
-	if [[ $(basename "$old") =~ -(unpatched-|proposed-)?[0-9a-f]{12}(\.tmp)?$ ]] &&
-		[ "${BASH_REMATCH[1]}" = "$kind" ]; then
+	if [[ $(basename "$old") =~ -(unpatched-|proposed-)?(debug-)?[0-9a-f]{12}(\.tmp)?$ ]] &&
+		[ "${BASH_REMATCH[1]}${BASH_REMATCH[2]}" = "$kind" ]; then
 		rm -rf "$old"
 	fi
 done

@@ -25,7 +25,8 @@ if grep -E '^(warning|error)' "$log" >&2; then
 fi
 
 echo "lint: checkpatch" >&2
-for p in "$MBA_ROOT"/patches/*.patch "$MBA_ROOT"/patches/proposed/*.patch \
+for p in "$MBA_ROOT"/patches/*.patch "$MBA_ROOT"/patches/debug/*.patch \
+	"$MBA_ROOT"/patches/proposed/*.patch \
 	"$MBA_ROOT"/patches/rcu/*.patch; do
 	[ -e "$p" ] || continue
 	# New files under rust/ are covered by the RUST entry of MAINTAINERS.
