@@ -29,6 +29,7 @@ use crate::{
         Flavor,
         IpiInfo, //
     },
+    oracle,
     serialize::{
         self,
         CpuMutexes, //
@@ -154,7 +155,10 @@ pub(crate) fn run(c: &Cmd) -> Result<isize> {
         CMD_GLOBAL_EXPEDITED => global_expedited(variant, policy)?,
         CMD_PRIVATE_EXPEDITED => private_expedited(variant, policy, Flavor::Mb, cpu_id)?,
         CMD_PRIVATE_EXPEDITED_SYNC_CORE => {
-            private_expedited(variant, policy, Flavor::SyncCore, cpu_id)?
+            let cmd = oracle::Command::begin();
+            let ret = private_expedited(variant, policy, Flavor::SyncCore, cpu_id);
+            cmd.end(&ret);
+            ret?
         }
         CMD_PRIVATE_EXPEDITED_RSEQ => private_expedited(variant, policy, Flavor::Rseq, cpu_id)?,
         CMD_REGISTER_GLOBAL_EXPEDITED

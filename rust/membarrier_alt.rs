@@ -35,6 +35,7 @@ mod command;
 mod device;
 mod hooks;
 mod ipi;
+mod oracle;
 mod serialize;
 mod stats;
 mod targeting;

@@ -27,13 +27,16 @@ use kernel::{
     },
 };
 
-use crate::uapi::{
-    self,
-    Skip,
-    Variant,
-    MAX_CPUS,
-    NR_SKIPS,
-    NR_VARIANTS, //
+use crate::{
+    oracle,
+    uapi::{
+        self,
+        Skip,
+        Variant,
+        MAX_CPUS,
+        NR_SKIPS,
+        NR_VARIANTS, //
+    },
 };
 
 /// How many CPUs get counters of their own: CPUs at or beyond it (there are
@@ -276,6 +279,14 @@ pub(crate) fn snapshot(variant: Variant, out: &mut uapi::Stats) {
         out.ipis_per_cpu[i] = p.read(Event::Ipi);
         out.hooks_per_cpu[i] = p.read(Event::Hook);
         out.hook_barriers_per_cpu[i] = p.read(Event::HookBarrier);
+    }
+    if oracle::PRESENT {
+        out.oracle = 1;
+        out.oracle_mm_violations = oracle::current_mm_violations();
+        let nr_cpus = out.nr_cpu_ids.min(MAX_CPUS as u32);
+        for (cpu, o) in (0..nr_cpus).zip(out.oracle_violations_per_cpu.iter_mut()) {
+            *o = oracle::cpu_violations(cpu);
+        }
     }
 }
 

@@ -25,7 +25,7 @@ use kernel::{
 };
 
 /// `MEMBARRIER_ALT_ABI_VERSION`.
-pub(crate) const ABI_VERSION: u32 = 4;
+pub(crate) const ABI_VERSION: u32 = 5;
 
 /// `MEMBARRIER_ALT_IOC_MAGIC`.
 const IOC_MAGIC: u32 = 0xB9;
@@ -225,6 +225,15 @@ pub(crate) struct Stats {
     pub(crate) hooks_per_cpu: [u64; MAX_CPUS],
     /// `hook_barriers` by the CPU the hook ran on.
     pub(crate) hook_barriers_per_cpu: [u64; MAX_CPUS],
+    /// 1 if the kernel has the SYNC_CORE oracle (the fields below), else 0.
+    pub(crate) oracle: u32,
+    /// Zero.
+    pub(crate) reserved: u32,
+    /// The oracle's violations for the caller's mm, since it was created,
+    /// by every implementation; not reset.
+    pub(crate) oracle_mm_violations: u64,
+    /// The oracle's violations by CPU, since boot; not reset.
+    pub(crate) oracle_violations_per_cpu: [u64; MAX_CPUS],
 }
 
 impl Stats {
@@ -244,13 +253,18 @@ impl Stats {
             ipis_per_cpu: [0; MAX_CPUS],
             hooks_per_cpu: [0; MAX_CPUS],
             hook_barriers_per_cpu: [0; MAX_CPUS],
+            oracle: 0,
+            reserved: 0,
+            oracle_mm_violations: 0,
+            oracle_violations_per_cpu: [0; MAX_CPUS],
         }
     }
 }
 
 const _: () = {
     const PER_CPU: usize = 56 + NR_SKIPS * 8 + 8;
-    assert!(size_of::<Stats>() == PER_CPU + 3 * MAX_CPUS * 8);
+    const ORACLE: usize = PER_CPU + 3 * MAX_CPUS * 8;
+    assert!(size_of::<Stats>() == ORACLE + 16 + MAX_CPUS * 8);
     assert!(offset_of!(Stats, variant) == 0);
     assert!(offset_of!(Stats, nr_cpu_ids) == 4);
     assert!(offset_of!(Stats, calls) == 8);
@@ -264,6 +278,10 @@ const _: () = {
     assert!(offset_of!(Stats, ipis_per_cpu) == PER_CPU);
     assert!(offset_of!(Stats, hooks_per_cpu) == PER_CPU + MAX_CPUS * 8);
     assert!(offset_of!(Stats, hook_barriers_per_cpu) == PER_CPU + 2 * MAX_CPUS * 8);
+    assert!(offset_of!(Stats, oracle) == ORACLE);
+    assert!(offset_of!(Stats, reserved) == ORACLE + 4);
+    assert!(offset_of!(Stats, oracle_mm_violations) == ORACLE + 8);
+    assert!(offset_of!(Stats, oracle_violations_per_cpu) == ORACLE + 16);
 };
 
 // SAFETY: `Stats` is `repr(C)`, made of integers and integer arrays, and has

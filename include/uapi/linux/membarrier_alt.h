@@ -15,7 +15,7 @@
 #define MEMBARRIER_ALT_DEVICE		"/dev/membarrier_alt"
 
 /* Bumped on any incompatible change of the structures below. */
-#define MEMBARRIER_ALT_ABI_VERSION	4
+#define MEMBARRIER_ALT_ABI_VERSION	5
 
 /*
  * enum membarrier_alt_variant - how the targets of an expedited command are
@@ -139,6 +139,15 @@ enum membarrier_alt_skip {
  * @ipis_per_cpu: @ipis by receiving CPU.
  * @hooks_per_cpu: @hooks by the CPU the hook ran on.
  * @hook_barriers_per_cpu: @hook_barriers by the CPU the hook ran on.
+ * @oracle:	1 if the kernel has the SYNC_CORE oracle
+ *		(CONFIG_MEMBARRIER_SYNC_CORE_ORACLE, patches/debug/), else 0
+ *		and the fields below are zero.
+ * @reserved:	zero.
+ * @oracle_mm_violations: returns to user space of the caller's mm that no
+ *		core serialization covered after a SYNC_CORE command, by any
+ *		implementation, since the mm was created.  Not reset.
+ * @oracle_violations_per_cpu: the same by CPU, for every mm, since boot.
+ *		Not reset.  debugfs membarrier_oracle/cpus has the rest.
  */
 struct membarrier_alt_stats {
 	__u32 variant;
@@ -154,6 +163,10 @@ struct membarrier_alt_stats {
 	__u64 ipis_per_cpu[MEMBARRIER_ALT_MAX_CPUS];
 	__u64 hooks_per_cpu[MEMBARRIER_ALT_MAX_CPUS];
 	__u64 hook_barriers_per_cpu[MEMBARRIER_ALT_MAX_CPUS];
+	__u32 oracle;
+	__u32 reserved;
+	__u64 oracle_mm_violations;
+	__u64 oracle_violations_per_cpu[MEMBARRIER_ALT_MAX_CPUS];
 };
 
 #define MEMBARRIER_ALT_IOC_MAGIC	0xB9
