@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The SYNC_CORE oracle (patches/debug/, CONFIG_MEMBARRIER_SYNC_CORE_ORACLE)
+ * on the path seeds/000 argues about, driven step by step:
+ *
+ *   1. T, a thread of this SYNC_CORE-registered process, runs on CPU1;
+ *   2. T blocks in a write() to the test kthreads' ctl, and G, a SCHED_FIFO
+ *      kernel thread on CPU1, runs in its place, holding our mm lazily;
+ *   3. the caller, on CPU0, issues PRIVATE_EXPEDITED_SYNC_CORE: CPU1 runs a
+ *      kernel thread, so every implementation but idle-filter skips it;
+ *   4. "gap": G calls kthread_use_mm() on the mm it holds lazily, wakes T
+ *      and sleeps, so CPU1 switches from G straight to T with prev->mm set:
+ *      no rq->prev_mm, no in-tree serialization, no CR3 write.
+ *      "round trip": G only wakes T and sleeps, so finish_task_switch()
+ *      exits the lazy mm, where in-tree serializes on x86;
+ *   5. T returns to user space from its write(): on x86 through SYSRET.
+ *
+ * The oracle judges each round on CPU1 exactly once: a violation, or
+ * covered by the first serializing event after the command (or by the
+ * return itself).  A round with no serializing event recorded on CPU1
+ * between the command and T's return is clean, and a clean x86 gap round
+ * through an implementation that skipped CPU1 must be a violation.  An
+ * interrupt on CPU1 in that window (a tick) covers the round by IRET; such
+ * rounds are counted and logged, and at least half the rounds must be
+ * clean.
+ *
+ * The negative controls switch off, through the oracle's debugfs, one
+ * event the model relies on, and the same rounds then show violations:
+ * on x86 in-tree's serialization in finish_task_switch()
+ * (skip_before_usermode), elsewhere the serializing return itself
+ * (returns_serialize=0, a counterfactual arm64 or powerpc).
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "membarrier_alt_util.h"
+#include "kselftest_harness.h"
+
+#define ORACLE		"/sys/kernel/debug/membarrier_oracle/"
+#define GAP_STATUS	"/sys/kernel/debug/membarrier_alt_kthreads/gap"
+#define ROUNDS		10
+#define T_CPU		1
+
+enum { EV_SYNC_CORE, EV_CR3, EV_IRQ_RETURN, EV_USER_RETURN, NR_EV };
+
+static const char *const ev_names[NR_EV] = {
+	"sync_core", "cr3", "irq_return", "user_return",
+};
+
+/* One CPU's line of membarrier_oracle/cpus. */
+struct ostat {
+	unsigned long long checks, violations, covered[NR_EV], events[NR_EV];
+};
+
+static int oracle_cpu(int cpu, struct ostat *o)
+{
+	char line[512];
+	FILE *f = fopen(ORACLE "cpus", "r");
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f))	/* header */
+		goto out;
+	while (fgets(line, sizeof(line), f)) {
+		int c;
+
+		if (sscanf(line, "%d %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+			   &c, &o->checks, &o->violations,
+			   &o->covered[0], &o->covered[1], &o->covered[2],
+			   &o->covered[3], &o->events[0], &o->events[1],
+			   &o->events[2], &o->events[3]) == 11 && c == cpu) {
+			ret = 0;
+			break;
+		}
+	}
+out:
+	fclose(f);
+	return ret;
+}
+
+static int oracle_set(const char *knob, int val)
+{
+	char path[128], buf[4];
+	int fd, n, ret = 0;
+
+	snprintf(path, sizeof(path), ORACLE "%s", knob);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	n = snprintf(buf, sizeof(buf), "%d", val);
+	if (write(fd, buf, n) != n)
+		ret = -1;
+	close(fd);
+	return ret;
+}
+
+/* G's state: 0 once it holds our mm lazily in @round, spinning. */
+static int gap_lazy(unsigned long long round)
+{
+	char state[16];
+	unsigned long long r;
+	int lazy, ret = -1;
+	FILE *f = fopen(GAP_STATUS, "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%15s %llu %d", state, &r, &lazy) == 3 &&
+	    !strcmp(state, "lazy") && r == round)
+		ret = lazy ? 0 : 1;
+	fclose(f);
+	return ret;
+}
+
+static atomic_uint t_round, t_done;
+static atomic_int t_err;
+
+/* T: on CPU1, one blocking write() per round; it returns by step 5. */
+static void *t_thread(void *arg)
+{
+	int fd = open(KTHREADS_CTL, O_WRONLY);
+	unsigned int r;
+
+	if (fd < 0 || pin_to_cpu(T_CPU)) {
+		atomic_store(&t_err, 1);
+		return NULL;
+	}
+	for (r = 1; r <= ROUNDS; r++) {
+		while (atomic_load(&t_round) < r)
+			;
+		if (write(fd, "round", 5) != 5)
+			atomic_store(&t_err, 1);
+		atomic_store(&t_done, r);
+	}
+	close(fd);
+	return NULL;
+}
+
+/* A round's verdict on CPU1: covered by an EV_*, or V_VIOLATION. */
+#define V_VIOLATION	NR_EV
+#define V_NONE		(-1)
+
+static const char *verdict_name(int v)
+{
+	return v == V_VIOLATION ? "violation" : v == V_NONE ? "none" : ev_names[v];
+}
+
+struct tally {
+	int rounds, lazy, violations, covered[NR_EV];
+	/* rounds without an interrupt, CR3 write or unexpected sync_core on CPU1 */
+	int clean;
+	unsigned long long cpu1_ipis, hook_barriers, mm_violations;
+};
+
+static int register_sync_core(int fd, int impl)
+{
+	return mb_issue(fd, impl, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+			0, 0);
+}
+
+static unsigned long long cpu1_ipis(int fd, int impl)
+{
+	struct membarrier_alt_stats st;
+
+	if (impl == MB_IMPL_SYSCALL)
+		return proc_fcall_ipis(T_CPU);
+	if (alt_stats(fd, impl, &st))
+		return 0;
+	return st.ipis_per_cpu[T_CPU];
+}
+
+static unsigned long long hook_barriers(int fd, int impl)
+{
+	struct membarrier_alt_stats st;
+
+	if (impl == MB_IMPL_SYSCALL || alt_stats(fd, impl, &st))
+		return 0;
+	return st.hook_barriers_per_cpu[T_CPU];
+}
+
+static unsigned long long mm_violations(int fd)
+{
+	struct membarrier_alt_stats st;
+
+	if (alt_stats(fd, MEMBARRIER_ALT_VARIANT_INTREE, &st) || !st.oracle)
+		return ~0ULL;
+	return st.oracle_mm_violations;
+}
+
+/*
+ * ROUNDS rounds of steps 1-5 through @impl, G using the mm at step 4 if
+ * @use_mm.  Every round must get exactly one verdict on CPU1, and every
+ * clean round the verdict @expected.  A round is clean when the oracle
+ * recorded no interrupt return and no CR3 write on CPU1 between the
+ * snapshot before the command and the one after T's return, and no
+ * sync_core either unless @expect_sync.  Fills @t; 0, or -1 if the
+ * machinery failed.
+ */
+static int run_rounds(struct __test_metadata *_metadata, int fd, int impl,
+		      int use_mm, int expect_sync, int expected, struct tally *t)
+{
+	char cmd[32];
+	pthread_t th;
+	unsigned long long mm0, hb0;
+	unsigned int r;
+
+	memset(t, 0, sizeof(*t));
+	atomic_store(&t_round, 0);
+	atomic_store(&t_done, 0);
+	atomic_store(&t_err, 0);
+	if (pin_to_cpu(0) || register_sync_core(fd, impl))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "gap %d %d", T_CPU, use_mm);
+	if (kthreads_ctl(cmd))
+		return -1;
+	if (pthread_create(&th, NULL, t_thread, NULL))
+		return -1;
+	mm0 = mm_violations(fd);
+	hb0 = hook_barriers(fd, impl);
+	for (r = 1; r <= ROUNDS; r++) {
+		struct ostat a, b;
+		unsigned long long ipi0;
+		int lazy, e, verdicts, verdict = V_NONE, clean;
+
+		atomic_store(&t_round, r);
+		while ((lazy = gap_lazy(r)) < 0 && !atomic_load(&t_err))
+			;
+		if (atomic_load(&t_err))
+			break;
+		t->lazy += lazy == 0;
+		ipi0 = cpu1_ipis(fd, impl);
+		if (oracle_cpu(T_CPU, &a))
+			break;
+		if (mb_issue(fd, impl, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0)) {
+			TH_LOG("SYNC_CORE through %s: %s", mb_impl_name(impl),
+			       strerror(errno));
+			break;
+		}
+		if (kthreads_ctl("go"))
+			break;
+		while (atomic_load(&t_done) < r)
+			;
+		if (oracle_cpu(T_CPU, &b))
+			break;
+		t->cpu1_ipis += cpu1_ipis(fd, impl) - ipi0;
+		verdicts = b.violations - a.violations;
+		if (verdicts)
+			verdict = V_VIOLATION;
+		t->violations += verdicts;
+		for (e = 0; e < NR_EV; e++) {
+			int c = b.covered[e] - a.covered[e];
+
+			if (c)
+				verdict = e;
+			verdicts += c;
+			t->covered[e] += c;
+		}
+		t->rounds++;
+		clean = b.events[EV_IRQ_RETURN] == a.events[EV_IRQ_RETURN] &&
+			b.events[EV_CR3] == a.events[EV_CR3] &&
+			(expect_sync ||
+			 b.events[EV_SYNC_CORE] == a.events[EV_SYNC_CORE]);
+		t->clean += clean;
+		EXPECT_EQ(1, verdicts) {
+			TH_LOG("round %u: %d verdicts on CPU%d", r, verdicts, T_CPU);
+		}
+		if (clean) {
+			EXPECT_EQ(expected, verdict) {
+				TH_LOG("clean round %u: %s, expected %s", r,
+				       verdict_name(verdict),
+				       verdict_name(expected));
+			}
+		}
+	}
+	atomic_store(&t_round, ROUNDS + 1);
+	pthread_join(th, NULL);
+	kthreads_ctl("stop");
+	t->hook_barriers = hook_barriers(fd, impl) - hb0;
+	t->mm_violations = mm_violations(fd) - mm0;
+	TH_LOG("%s, %s: %d rounds (%d clean, G lazy in %d), %d violations, covered by sync_core %d cr3 %d irq_return %d user_return %d; IPIs to CPU%d %llu, hook barriers there %llu, mm violations %llu",
+	       mb_impl_name(impl), use_mm ? "gap" : "round trip", t->rounds,
+	       t->clean, t->lazy, t->violations, t->covered[EV_SYNC_CORE],
+	       t->covered[EV_CR3], t->covered[EV_IRQ_RETURN],
+	       t->covered[EV_USER_RETURN], T_CPU, t->cpu1_ipis,
+	       t->hook_barriers, t->mm_violations);
+	return t->rounds == ROUNDS && !atomic_load(&t_err) ? 0 : -1;
+}
+
+FIXTURE(oracle) {
+	int fd;
+};
+
+FIXTURE_SETUP(oracle)
+{
+	if (access(ORACLE "cpus", R_OK))
+		SKIP(return, "kernel without CONFIG_MEMBARRIER_SYNC_CORE_ORACLE");
+	self->fd = alt_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, access(KTHREADS_CTL, W_OK));
+}
+
+FIXTURE_TEARDOWN(oracle)
+{
+	oracle_set("returns_serialize", 1);
+	oracle_set("skip_before_usermode", 0);
+	kthreads_ctl("stop");
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+#if defined(__x86_64__)
+#define RETURN_SERIALIZES 0	/* SYSRET */
+#else
+#define RETURN_SERIALIZES 1	/* ERET with SCTLR_EL1.EOS; rfid/rfscv */
+#endif
+
+/*
+ * Step 4 with kthread_use_mm(): on x86, only an implementation that
+ * serializes there (lazy-tlb-sync's hook) or interrupts CPU1 at step 3
+ * (idle-filter, which targets lazy kernel threads) covers T's SYSRET.
+ */
+static void gap(struct __test_metadata *_metadata, int fd, int impl)
+{
+	int lazy_sync = impl == MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC;
+	int ipi = impl == MEMBARRIER_ALT_VARIANT_IDLE_FILTER;
+	int expected;
+	struct tally t;
+
+	if (RETURN_SERIALIZES)
+		expected = EV_USER_RETURN;
+	else if (lazy_sync)
+		expected = EV_SYNC_CORE;
+	else
+		expected = V_VIOLATION;
+	ASSERT_EQ(0, run_rounds(_metadata, fd, impl, 1,
+				!RETURN_SERIALIZES && lazy_sync, expected, &t));
+	ASSERT_EQ(ROUNDS, t.lazy);
+	EXPECT_EQ(t.violations, t.mm_violations);
+	if (ipi) {
+		/* Every round interrupted CPU1: none is clean or violated. */
+		EXPECT_LE(ROUNDS, t.cpu1_ipis);
+		EXPECT_EQ(0, t.violations);
+		return;
+	}
+	/* Step 3 skipped CPU1. */
+	EXPECT_EQ(0, t.cpu1_ipis);
+	ASSERT_GE(t.clean, ROUNDS / 2);
+	if (lazy_sync)
+		EXPECT_LE(ROUNDS, t.hook_barriers);
+	if (expected != V_VIOLATION)
+		EXPECT_EQ(0, t.violations);
+}
+
+TEST_F(oracle, gap_kthread_use_mm_syscall)
+{
+	gap(_metadata, self->fd, MB_IMPL_SYSCALL);
+}
+
+TEST_F(oracle, gap_kthread_use_mm_intree)
+{
+	gap(_metadata, self->fd, MEMBARRIER_ALT_VARIANT_INTREE);
+}
+
+TEST_F(oracle, gap_kthread_use_mm_idle_filter)
+{
+	gap(_metadata, self->fd, MEMBARRIER_ALT_VARIANT_IDLE_FILTER);
+}
+
+TEST_F(oracle, gap_kthread_use_mm_lazy_tlb_sync)
+{
+	gap(_metadata, self->fd, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC);
+}
+
+TEST_F(oracle, gap_kthread_use_mm_mm_cid_mb)
+{
+	gap(_metadata, self->fd, MEMBARRIER_ALT_VARIANT_MM_CID_MB);
+}
+
+/*
+ * User -> lazy kthread -> user, which the kthread test covered before the
+ * oracle: on x86, in-tree's membarrier_mm_sync_core_before_usermode() at
+ * finish_task_switch() covers it (lazy-tlb-sync's hook serializes there
+ * too); elsewhere the return does.
+ */
+static void round_trip(struct __test_metadata *_metadata, int fd, int impl)
+{
+	struct tally t;
+
+	ASSERT_EQ(0, run_rounds(_metadata, fd, impl, 0, !RETURN_SERIALIZES,
+				RETURN_SERIALIZES ? EV_USER_RETURN : EV_SYNC_CORE,
+				&t));
+	ASSERT_EQ(ROUNDS, t.lazy);
+	ASSERT_GE(t.clean, ROUNDS / 2);
+	EXPECT_EQ(0, t.cpu1_ipis);
+	EXPECT_EQ(0, t.violations);
+	EXPECT_EQ(0, t.mm_violations);
+}
+
+TEST_F(oracle, lazy_round_trip_syscall)
+{
+	round_trip(_metadata, self->fd, MB_IMPL_SYSCALL);
+}
+
+TEST_F(oracle, lazy_round_trip_intree)
+{
+	round_trip(_metadata, self->fd, MEMBARRIER_ALT_VARIANT_INTREE);
+}
+
+TEST_F(oracle, lazy_round_trip_lazy_tlb_sync)
+{
+	round_trip(_metadata, self->fd, MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC);
+}
+
+/*
+ * Negative controls: remove the event that covered the round trip above
+ * (x86: in-tree's sync_core_before_usermode() at finish_task_switch();
+ * arm64 and powerpc: the serializing return, a counterfactual), and the
+ * same rounds become violations.
+ */
+TEST_F(oracle, negative_control_round_trip_intree)
+{
+	struct tally t;
+
+	ASSERT_EQ(0, oracle_set(RETURN_SERIALIZES ? "returns_serialize" :
+				"skip_before_usermode", !RETURN_SERIALIZES));
+	ASSERT_EQ(0, run_rounds(_metadata, self->fd,
+				MEMBARRIER_ALT_VARIANT_INTREE, 0, 0,
+				V_VIOLATION, &t));
+	ASSERT_GE(t.clean, ROUNDS / 2);
+	EXPECT_LE(t.clean, t.violations);
+	EXPECT_EQ(t.violations, t.mm_violations);
+}
+
+/*
+ * The same control for lazy-tlb-sync.  On x86 its hook at
+ * finish_task_switch() still serializes when in-tree's does not; elsewhere
+ * its hook is empty, because the return serializes, and the counterfactual
+ * return leaves the rounds uncovered as for intree.
+ */
+TEST_F(oracle, negative_control_round_trip_lazy_tlb_sync)
+{
+	struct tally t;
+
+	ASSERT_EQ(0, oracle_set(RETURN_SERIALIZES ? "returns_serialize" :
+				"skip_before_usermode", !RETURN_SERIALIZES));
+	ASSERT_EQ(0, run_rounds(_metadata, self->fd,
+				MEMBARRIER_ALT_VARIANT_LAZY_TLB_SYNC, 0,
+				!RETURN_SERIALIZES,
+				RETURN_SERIALIZES ? V_VIOLATION : EV_SYNC_CORE,
+				&t));
+	ASSERT_GE(t.clean, ROUNDS / 2);
+	if (!RETURN_SERIALIZES) {
+		EXPECT_EQ(0, t.violations);
+		EXPECT_LE(ROUNDS, t.hook_barriers);
+	}
+}
+
+/* The gap where the return does not serialize: x86, or a counterfactual. */
+TEST_F(oracle, negative_control_gap_intree)
+{
+	struct tally t;
+
+	ASSERT_EQ(0, oracle_set("returns_serialize", 0));
+	ASSERT_EQ(0, run_rounds(_metadata, self->fd,
+				MEMBARRIER_ALT_VARIANT_INTREE, 1, 0,
+				V_VIOLATION, &t));
+	ASSERT_GE(t.clean, ROUNDS / 2);
+	EXPECT_LE(t.clean, t.violations);
+}
+
+TEST_HARNESS_MAIN
