@@ -376,6 +376,61 @@ def icount_latency(rows, md):
                      "intree against 1.10x"], body))
 
 
+ORACLE_RE = re.compile(
+    r"^#.*:oracle_stress_\w+:([a-z-]+): (\d+) s, (\d+) SYNC_CORE commands, (\d+) thread "
+    r"iterations, (-?\d+) kthread_use_mm\(\) stores by churn kthreads, "
+    r"(\d+) violations in this mm")
+ORACLE_OK_RE = re.compile(r"^(ok|not ok) \d+ (?:global\.)?oracle_stress_([a-z_]+)")
+
+
+def oracle_section(host, md, out):
+    """The SYNC_CORE violations row: the oracle stress run's log, from a
+    check kernel (the oracle is debug-only and not in the bench kernels)."""
+    path = host.get("oracle_log")
+    if not path:
+        return
+    rows, verdicts = [], {}
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.replace("\r", "").rstrip("\n")
+            m = ORACLE_RE.match(line)
+            if m:
+                rows.append([m.group(1), int(m.group(2)), int(m.group(3)),
+                             int(m.group(4)), int(m.group(5)),
+                             int(m.group(6))])
+            m = ORACLE_OK_RE.match(line)
+            if m:
+                verdicts[m.group(2).replace("_", "-")] = m.group(1)
+    with open(os.path.join(out, "oracle.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["impl", "seconds", "commands", "thread_iterations",
+                    "kthread_use_mm_stores", "violations"])
+        w.writerows(rows)
+    md.append("")
+    md.append("## SYNC_CORE violations (oracle, check kernel)")
+    md.append("")
+    md.append("From `membarrier_alt_oracle_stress_test` in a guest of the "
+              "check kernel, which carries the debug-only SYNC_CORE oracle "
+              "(patches/debug/): SYNC_CORE commands through each "
+              "implementation while every CPU switches between threads of "
+              "the caller, idle and kernel threads that hold, use "
+              "(kthread_use_mm()) and drop the caller's mm. A violation is a "
+              "return to user space of the caller's mm that no core "
+              "serializing event of the oracle's per-arch model covered "
+              "after a completed command. These are counts from an "
+              "accounting model, not observed stale instructions: TCG keeps "
+              "translated code coherent (docs/findings/sync-core-oracle.md).")
+    md.append("")
+    body = []
+    for impl, secs, cmds, iters, stores, viol in rows:
+        per = f"{1000.0 * viol / cmds:.2f}" if cmds else "-"
+        body.append([impl, secs, cmds, iters, stores, viol, per,
+                     verdicts.get(impl, "?")])
+    md.append(table(["implementation", "s", "commands", "thread iterations",
+                     "kthread_use_mm() stores", "violations",
+                     "per 1000 commands", "test"], body))
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -652,6 +707,8 @@ def main():
     md.append("")
     md.append(table(["implementation", "iterations", "forbidden outcomes"],
                     [list(r) for r in rows["litmus"]]))
+
+    oracle_section(host, md, out)
 
     md.append("")
     md.append("## Raw data")

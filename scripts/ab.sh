@@ -15,7 +15,9 @@
 # host-timed runs spread by tens of percent.
 #
 # Every kernel here is built with MBA_CONFIG=bench (env.sh): the config of
-# `make check` without lock debugging.  MBA_CONFIG=check measures the
+# `make check` without lock debugging.  The exception is the SYNC_CORE
+# violations row, a count from the oracle that only the check kernels
+# carry: its stress test boots the check kernel.  MBA_CONFIG=check measures the
 # debug kernels of `make check` instead.  With MBA_SERIES=proposed
 # (make ab PROPOSED=1) the patched kernel also carries patches/proposed/,
 # and the results go to results/<arch>-proposed-<time>/.
@@ -91,7 +93,23 @@ if [ "${MBA_AB_BASELINE:-0}" = 1 ]; then
 	icount+=("baseline_icount_log=$out/baseline-icount.log")
 fi
 
+# The SYNC_CORE violations row.  The oracle is debug-only: only the check
+# kernels carry it (patches/debug/), and it counts, it does not time, so
+# its stress test runs in a guest of the check kernel.
+echo "=== $arch: SYNC_CORE oracle stress, check kernel; log in $out/oracle.log" >&2
+otests=$(MBA_CONFIG=check "$MBA_ROOT/scripts/selftests.sh" "$arch")
+MBA_CONFIG=check "$MBA_ROOT/scripts/module.sh" "$arch" >/dev/null
+set +e
+MBA_CONFIG=check timeout -k 10 "${MBA_GUEST_TIMEOUT:-1500}" \
+	"$MBA_ROOT/scripts/guest.sh" "$arch" \
+	"\${MBA_SHELL:-bash} $MBA_ROOT/scripts/guest-oracle.sh $otests" \
+	>"$out/oracle.log" 2>&1
+orc=$?
+set -e
+[ "$orc" -eq 0 ] || rc=$orc
+
 python3 "$MBA_ROOT/scripts/ab-report.py" "$raw" "$out" \
+	"oracle_log=$out/oracle.log" \
 	"arch=$arch" \
 	"series=$(basename "$src" | sed 's/.*-//')" \
 	"series_kind=$MBA_SERIES" \
