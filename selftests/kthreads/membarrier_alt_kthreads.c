@@ -48,6 +48,7 @@
  * "stop" ends G too.  Not for production.
  */
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/sched/mm.h>
@@ -187,6 +188,7 @@ static int gap_start(int cpu, int use_mm)
 	gap.use_mm = use_mm;
 	gap.using = false;
 	gap.state = GAP_IDLE;
+	gap.round = 0;
 	task = kthread_create_on_cpu(gap_thread, NULL, cpu, "mba_gap/%u");
 	if (IS_ERR(task)) {
 		mmput(gap.mm);
