@@ -439,7 +439,15 @@ TEST_F(oracle, negative_control_round_trip_intree)
 				MEMBARRIER_ALT_VARIANT_INTREE, 0, 0,
 				V_VIOLATION, &t));
 	ASSERT_GE(t.expected, ROUNDS / 2);
-	EXPECT_EQ(t.violations, t.mm_violations);
+	/*
+	 * Under the counterfactual return, the caller's own returns on CPU0
+	 * are violations too: nothing in its IPI handler serializes there.
+	 */
+	if (RETURN_SERIALIZES) {
+		EXPECT_LE(t.violations, t.mm_violations);
+	} else {
+		EXPECT_EQ(t.violations, t.mm_violations);
+	}
 }
 
 /*
@@ -476,7 +484,11 @@ TEST_F(oracle, negative_control_gap_intree)
 				MEMBARRIER_ALT_VARIANT_INTREE, 1, 0,
 				V_VIOLATION, &t));
 	ASSERT_GE(t.expected, ROUNDS / 2);
-	EXPECT_EQ(t.violations, t.mm_violations);
+	if (RETURN_SERIALIZES) {
+		EXPECT_LE(t.violations, t.mm_violations);
+	} else {
+		EXPECT_EQ(t.violations, t.mm_violations);
+	}
 }
 
 TEST_HARNESS_MAIN
