@@ -99,7 +99,12 @@ enum gap_state { GAP_IDLE, GAP_WAKE, GAP_LAZY, GAP_GO, GAP_DONE };
  * @state: enum gap_state; written with @lock held, read by G and T
  *	without it (READ_ONCE) while they wait.
  * @round: rounds started.
- * @wq: T and G wait here.
+ * @twq: T waits here for GAP_DONE.
+ * @gwq: G waits here for GAP_WAKE.
+ *
+ * Only the transitions that the other side sleeps for wake anyone: a
+ * wakeup sent from the "go" writer's CPU to T's would interrupt T's CPU
+ * (an IPI, where the CPUs share no cache) after the command, and cover it.
  */
 static struct {
 	struct task_struct *task;
@@ -111,10 +116,12 @@ static struct {
 	int state;
 	u64 round;
 	spinlock_t lock;
-	wait_queue_head_t wq;
+	wait_queue_head_t twq;
+	wait_queue_head_t gwq;
 } gap = {
 	.lock = __SPIN_LOCK_UNLOCKED(gap.lock),
-	.wq = __WAIT_QUEUE_HEAD_INITIALIZER(gap.wq),
+	.twq = __WAIT_QUEUE_HEAD_INITIALIZER(gap.twq),
+	.gwq = __WAIT_QUEUE_HEAD_INITIALIZER(gap.gwq),
 };
 
 static void gap_set(int state)
@@ -122,15 +129,18 @@ static void gap_set(int state)
 	spin_lock(&gap.lock);
 	WRITE_ONCE(gap.state, state);
 	spin_unlock(&gap.lock);
-	wake_up_all(&gap.wq);
+	if (state == GAP_WAKE)
+		wake_up_all(&gap.gwq);
+	else if (state == GAP_DONE)
+		wake_up_all(&gap.twq);
 }
 
 static int gap_thread(void *arg)
 {
 	sched_set_fifo(current);
 	for (;;) {
-		wait_event_idle(gap.wq, READ_ONCE(gap.state) == GAP_WAKE ||
-					kthread_should_stop());
+		wait_event_idle(gap.gwq, READ_ONCE(gap.state) == GAP_WAKE ||
+					 kthread_should_stop());
 		/*
 		 * T blocked, or was preempted by our wakeup: we run in its
 		 * place.  Drop the mm we used last round, if any, so that we
@@ -212,7 +222,7 @@ static int gap_round(void)
 	gap.round++;
 	gap_set(GAP_WAKE);
 	/* Killable: a test that dies mid-round must not leave T stuck. */
-	if (wait_event_killable(gap.wq, READ_ONCE(gap.state) == GAP_DONE))
+	if (wait_event_killable(gap.twq, READ_ONCE(gap.state) == GAP_DONE))
 		return -EINTR;
 	return 0;
 }
