@@ -285,7 +285,7 @@ pub(crate) fn snapshot(variant: Variant, out: &mut uapi::Stats) {
         out.oracle_mm_violations = oracle::current_mm_violations();
         let nr_cpus = out.nr_cpu_ids.min(MAX_CPUS as u32);
         for (cpu, o) in (0..nr_cpus).zip(out.oracle_violations_per_cpu.iter_mut()) {
-            *o = oracle::cpu_violations(cpu);
+            *o = u32::try_from(oracle::cpu_violations(cpu)).unwrap_or(u32::MAX);
         }
     }
 }

@@ -232,8 +232,10 @@ pub(crate) struct Stats {
     /// The oracle's violations for the caller's mm, since it was created,
     /// by every implementation; not reset.
     pub(crate) oracle_mm_violations: u64,
-    /// The oracle's violations by CPU, since boot; not reset.
-    pub(crate) oracle_violations_per_cpu: [u64; MAX_CPUS],
+    /// The oracle's violations by CPU, since boot, saturated at `u32::MAX`;
+    /// not reset. 32 bits: with 64, the structure would outgrow the 13-bit
+    /// size field of powerpc's ioctl numbers.
+    pub(crate) oracle_violations_per_cpu: [u32; MAX_CPUS],
 }
 
 impl Stats {
@@ -264,7 +266,9 @@ impl Stats {
 const _: () = {
     const PER_CPU: usize = 56 + NR_SKIPS * 8 + 8;
     const ORACLE: usize = PER_CPU + 3 * MAX_CPUS * 8;
-    assert!(size_of::<Stats>() == ORACLE + 16 + MAX_CPUS * 8);
+    assert!(size_of::<Stats>() == ORACLE + 16 + MAX_CPUS * 4);
+    // powerpc's _IOC_SIZEBITS is 13.
+    assert!(size_of::<Stats>() < 1 << 13);
     assert!(offset_of!(Stats, variant) == 0);
     assert!(offset_of!(Stats, nr_cpu_ids) == 4);
     assert!(offset_of!(Stats, calls) == 8);

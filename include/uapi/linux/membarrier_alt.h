@@ -146,8 +146,10 @@ enum membarrier_alt_skip {
  * @oracle_mm_violations: returns to user space of the caller's mm that no
  *		core serialization covered after a SYNC_CORE command, by any
  *		implementation, since the mm was created.  Not reset.
- * @oracle_violations_per_cpu: the same by CPU, for every mm, since boot.
- *		Not reset.  debugfs membarrier_oracle/cpus has the rest.
+ * @oracle_violations_per_cpu: the same by CPU, for every mm, since boot,
+ *		saturated at 2^32 - 1 (32 bits keep the structure within
+ *		powerpc's 13-bit ioctl size field).  Not reset.  debugfs
+ *		membarrier_oracle/cpus has the rest.
  */
 struct membarrier_alt_stats {
 	__u32 variant;
@@ -166,7 +168,7 @@ struct membarrier_alt_stats {
 	__u32 oracle;
 	__u32 reserved;
 	__u64 oracle_mm_violations;
-	__u64 oracle_violations_per_cpu[MEMBARRIER_ALT_MAX_CPUS];
+	__u32 oracle_violations_per_cpu[MEMBARRIER_ALT_MAX_CPUS];
 };
 
 #define MEMBARRIER_ALT_IOC_MAGIC	0xB9
