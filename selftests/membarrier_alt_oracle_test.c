@@ -155,6 +155,8 @@ struct tally {
 	int expected;
 	/* rounds without an interrupt, CR3 write or unexpected sync_core on CPU1 */
 	int quiet;
+	/* rounds in which CPU1 got no IPI (for the syscall: no function call) */
+	int no_ipi;
 	unsigned long long cpu1_ipis, hook_barriers, mm_violations;
 };
 
@@ -252,7 +254,9 @@ static int run_rounds(struct __test_metadata *_metadata, int fd, int impl,
 			;
 		if (oracle_cpu(T_CPU, &b))
 			break;
-		t->cpu1_ipis += cpu1_ipis(fd, impl) - ipi0;
+		ipi0 = cpu1_ipis(fd, impl) - ipi0;
+		t->cpu1_ipis += ipi0;
+		t->no_ipi += ipi0 == 0;
 		verdicts = b.violations - a.violations;
 		if (verdicts)
 			verdict = V_VIOLATION;
@@ -291,12 +295,13 @@ static int run_rounds(struct __test_metadata *_metadata, int fd, int impl,
 	kthreads_ctl("stop");
 	t->hook_barriers = hook_barriers(fd, impl) - hb0;
 	t->mm_violations = mm_violations(fd) - mm0;
-	TH_LOG("%s, %s: %d rounds (%d as expected, %d quiet, G lazy in %d), %d violations, covered by sync_core %d cr3 %d irq_return %d user_return %d; IPIs to CPU%d %llu, hook barriers there %llu, mm violations %llu",
+	TH_LOG("%s, %s: %d rounds (%d as expected, %d quiet, G lazy in %d), %d violations, covered by sync_core %d cr3 %d irq_return %d user_return %d; IPIs to CPU%d %llu (in %d rounds), hook barriers there %llu, mm violations %llu",
 	       mb_impl_name(impl), use_mm ? "gap" : "round trip", t->rounds,
 	       t->expected, t->quiet, t->lazy, t->violations,
 	       t->covered[EV_SYNC_CORE],
 	       t->covered[EV_CR3], t->covered[EV_IRQ_RETURN],
 	       t->covered[EV_USER_RETURN], T_CPU, t->cpu1_ipis,
+	       t->rounds - t->no_ipi,
 	       t->hook_barriers, t->mm_violations);
 	return t->rounds == ROUNDS && !atomic_load(&t_err) ? 0 : -1;
 }
@@ -330,6 +335,21 @@ FIXTURE_TEARDOWN(oracle)
 #endif
 
 /*
+ * Step 3 skipped CPU1.  The module counts its own IPIs; for the syscall,
+ * /proc/interrupts counts every function-call IPI, membarrier's or not,
+ * so there a stray one may land in a round.
+ */
+static void skipped_cpu1(struct __test_metadata *_metadata, int impl,
+			 const struct tally *t)
+{
+	if (impl == MB_IMPL_SYSCALL) {
+		EXPECT_LE(ROUNDS - 2, t->no_ipi);
+	} else {
+		EXPECT_EQ(0, t->cpu1_ipis);
+	}
+}
+
+/*
  * Step 4 with kthread_use_mm(): on x86, only an implementation that
  * serializes there (lazy-tlb-sync's hook) or interrupts CPU1 at step 3
  * (idle-filter, which targets lazy kernel threads) covers T's SYSRET.
@@ -359,8 +379,7 @@ static void gap(struct __test_metadata *_metadata, int fd, int impl)
 		EXPECT_EQ(0, t.violations);
 		return;
 	}
-	/* Step 3 skipped CPU1. */
-	EXPECT_EQ(0, t.cpu1_ipis);
+	skipped_cpu1(_metadata, impl, &t);
 	ASSERT_GE(t.expected, ENOUGH);
 	if (lazy_sync)
 		EXPECT_LE(ROUNDS, t.hook_barriers);
@@ -408,7 +427,7 @@ static void round_trip(struct __test_metadata *_metadata, int fd, int impl)
 				&t));
 	ASSERT_EQ(ROUNDS, t.lazy);
 	ASSERT_GE(t.expected, ENOUGH);
-	EXPECT_EQ(0, t.cpu1_ipis);
+	skipped_cpu1(_metadata, impl, &t);
 	EXPECT_EQ(0, t.violations);
 	EXPECT_EQ(0, t.mm_violations);
 }
