@@ -331,12 +331,14 @@ static int churn(void *arg)
 		atomic_set(&t->lazy_on_writer, 1);
 		switch (v++ % 3) {
 		case 0:
-			/* Stay lazy: the writer's thread comes back through
+			/*
+			 * Stay lazy: the writer's thread comes back through
 			 * finish_task_switch()'s lazy mm exit.
 			 */
 			break;
 		case 1:
-			/* Keep using it while asleep: the next switch to a
+			/*
+			 * Keep using it while asleep: the next switch to a
 			 * writer's thread has prev->mm set.
 			 */
 			kthread_use_mm(t->mm);
