@@ -10,8 +10,13 @@ dir=${1:?usage: guest-oracle.sh DIR}
 echo
 echo "# MBA-BEGIN oracle"
 insmod "$dir/membarrier_alt_kthreads.ko"
+# Through a file: on the console the test's stdout and stderr (its
+# TH_LOG lines, which hold the figures) interleave mid-line.
+log=$(mktemp)
 rc=0
-"$dir/membarrier_alt_oracle_stress_test" || rc=$?
+"$dir/membarrier_alt_oracle_stress_test" >"$log" 2>&1 || rc=$?
+cat "$log"
+rm -f "$log"
 rmmod membarrier_alt_kthreads
 echo "# MBA-END oracle rc=$rc"
 exit "$rc"
