@@ -30,7 +30,6 @@
 #define SECONDS		6
 #define NR_CPUS_USED	4
 #define STATUS		"/sys/kernel/debug/membarrier_alt_kthreads/status"
-#define ORACLE_CPUS	"/sys/kernel/debug/membarrier_oracle/cpus"
 
 static atomic_int stop;
 static atomic_ullong worker_iterations;
@@ -77,22 +76,9 @@ static long long churn_stores(void)
 /* Sum of the oracle's violations over every CPU, since boot. */
 static long long oracle_violations(void)
 {
-	char line[512];
-	long long sum = 0;
-	unsigned long long checks, v;
-	int c;
-	FILE *f = fopen(ORACLE_CPUS, "r");
+	struct oracle_stat o;
 
-	if (!f || !fgets(line, sizeof(line), f)) {
-		if (f)
-			fclose(f);
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%d %llu %llu", &c, &checks, &v) == 3)
-			sum += v;
-	fclose(f);
-	return sum;
+	return oracle_cpu(-1, &o) ? -1 : (long long)o.violations;
 }
 
 static void stress(struct __test_metadata *_metadata, int impl)
@@ -105,7 +91,7 @@ static void stress(struct __test_metadata *_metadata, int impl)
 	char cmd[64];
 	int fd, i, n = 0;
 
-	if (access(ORACLE_CPUS, R_OK))
+	if (access(ORACLE_DIR "cpus", R_OK))
 		SKIP(return, "kernel without CONFIG_MEMBARRIER_SYNC_CORE_ORACLE");
 	fd = alt_open();
 	ASSERT_LE(0, fd);

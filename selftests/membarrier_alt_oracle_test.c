@@ -38,57 +38,22 @@
 #include "membarrier_alt_util.h"
 #include "kselftest_harness.h"
 
-#define ORACLE		"/sys/kernel/debug/membarrier_oracle/"
 #define GAP_STATUS	"/sys/kernel/debug/membarrier_alt_kthreads/gap"
 #define ROUNDS		16
 /* Rounds that must get the predicted verdict, the rest being disturbed. */
 #define ENOUGH		(ROUNDS / 4)
 #define T_CPU		1
 
-enum { EV_SYNC_CORE, EV_CR3, EV_IRQ_RETURN, EV_USER_RETURN, NR_EV };
-
 static const char *const ev_names[NR_EV] = {
 	"sync_core", "cr3", "irq_return", "user_return",
 };
-
-/* One CPU's line of membarrier_oracle/cpus. */
-struct ostat {
-	unsigned long long checks, violations, covered[NR_EV], events[NR_EV];
-};
-
-static int oracle_cpu(int cpu, struct ostat *o)
-{
-	char line[512];
-	FILE *f = fopen(ORACLE "cpus", "r");
-	int ret = -1;
-
-	if (!f)
-		return -1;
-	if (!fgets(line, sizeof(line), f))	/* header */
-		goto out;
-	while (fgets(line, sizeof(line), f)) {
-		int c;
-
-		if (sscanf(line, "%d %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
-			   &c, &o->checks, &o->violations,
-			   &o->covered[0], &o->covered[1], &o->covered[2],
-			   &o->covered[3], &o->events[0], &o->events[1],
-			   &o->events[2], &o->events[3]) == 11 && c == cpu) {
-			ret = 0;
-			break;
-		}
-	}
-out:
-	fclose(f);
-	return ret;
-}
 
 static int oracle_set(const char *knob, int val)
 {
 	char path[128], buf[4];
 	int fd, n, ret = 0;
 
-	snprintf(path, sizeof(path), ORACLE "%s", knob);
+	snprintf(path, sizeof(path), ORACLE_DIR "%s", knob);
 	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return -1;
@@ -230,7 +195,7 @@ static int run_rounds(struct __test_metadata *_metadata, int fd, int impl,
 	mm0 = mm_violations(fd);
 	hb0 = hook_barriers(fd, impl);
 	for (r = 1; r <= ROUNDS; r++) {
-		struct ostat a, b;
+		struct oracle_stat a, b;
 		unsigned long long ipi0;
 		int lazy, e, verdicts, verdict = V_NONE, quiet;
 
@@ -312,7 +277,7 @@ FIXTURE(oracle) {
 
 FIXTURE_SETUP(oracle)
 {
-	if (access(ORACLE "cpus", R_OK))
+	if (access(ORACLE_DIR "cpus", R_OK))
 		SKIP(return, "kernel without CONFIG_MEMBARRIER_SYNC_CORE_ORACLE");
 	self->fd = alt_open();
 	ASSERT_LE(0, self->fd);

@@ -314,4 +314,59 @@ static inline long long proc_fcall_ipis(int cpu)
 	return n;
 }
 
+/*
+ * The SYNC_CORE oracle's debugfs: only kernels with patches/debug/
+ * (CONFIG_MEMBARRIER_SYNC_CORE_ORACLE) have it.
+ */
+#define ORACLE_DIR	"/sys/kernel/debug/membarrier_oracle/"
+
+/* The oracle's serializing events, in the order of its "cpus" columns. */
+enum { EV_SYNC_CORE, EV_CR3, EV_IRQ_RETURN, EV_USER_RETURN, NR_EV };
+
+/* One CPU's line of ORACLE_DIR "cpus". */
+struct oracle_stat {
+	unsigned long long checks, violations, covered[NR_EV], events[NR_EV];
+};
+
+/*
+ * CPU @cpu's counters from ORACLE_DIR "cpus", or with @cpu < 0 their sums
+ * over every CPU.  0, or -1 if there is no such file or CPU.
+ */
+static inline int oracle_cpu(int cpu, struct oracle_stat *o)
+{
+	char line[512];
+	FILE *f = fopen(ORACLE_DIR "cpus", "r");
+	int e, ret = -1;
+
+	memset(o, 0, sizeof(*o));
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f))	/* header */
+		goto out;
+	while (fgets(line, sizeof(line), f)) {
+		struct oracle_stat l;
+		int c;
+
+		if (sscanf(line, "%d %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+			   &c, &l.checks, &l.violations,
+			   &l.covered[0], &l.covered[1], &l.covered[2],
+			   &l.covered[3], &l.events[0], &l.events[1],
+			   &l.events[2], &l.events[3]) != 11 ||
+		    (cpu >= 0 && c != cpu))
+			continue;
+		o->checks += l.checks;
+		o->violations += l.violations;
+		for (e = 0; e < NR_EV; e++) {
+			o->covered[e] += l.covered[e];
+			o->events[e] += l.events[e];
+		}
+		ret = 0;
+		if (cpu >= 0)
+			break;
+	}
+out:
+	fclose(f);
+	return ret;
+}
+
 #endif /* MEMBARRIER_ALT_UTIL_H */
