@@ -111,7 +111,8 @@ def main():
     meta = dict(a.split("=", 1) for a in sys.argv[2:])
     phases, syms = read_guest_log(os.path.join(out, "guest.log"))
     if not phases or not syms:
-        sys.exit(f"profile-report: no profile rows or symbols in {out}/guest.log")
+        sys.exit(f"profile-report: no profile rows or symbols in "
+                 f"{out}/guest.log")
     if syms[-1][0] == 0:
         sys.exit("profile-report: /proc/kallsyms hid its addresses "
                  "(kptr_restrict)")
