@@ -25,6 +25,7 @@
 # usage: ab.sh ARCH [ROUNDS [CALLS [ITERATIONS]]]
 set -euo pipefail
 export MBA_CONFIG=${MBA_CONFIG:-bench}
+# shellcheck source=env.sh
 . "$(dirname "$0")/env.sh"
 
 arch=${1:?usage: ab.sh ARCH [ROUNDS [CALLS [ITERATIONS]]]}
@@ -108,7 +109,7 @@ orc=$?
 set -e
 [ "$orc" -eq 0 ] || rc=$orc
 
-python3 "$MBA_ROOT/scripts/ab-report.py" "$raw" "$out" \
+"$MBA_PYTHON" "$MBA_ROOT/scripts/ab-report.py" "$raw" "$out" \
 	"oracle_log=$out/oracle.log" \
 	"arch=$arch" \
 	"series=$(basename "$src" | sed 's/.*-//')" \

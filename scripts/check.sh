@@ -6,6 +6,7 @@
 #
 # usage: check.sh ARCH...
 set -euo pipefail
+# shellcheck source=env.sh
 . "$(dirname "$0")/env.sh"
 
 [ $# -gt 0 ] || mba_die "usage: check.sh ARCH..."

@@ -8,6 +8,7 @@
 # Extra Debian suites reuse the URI of the configured bookworm source and are
 # pinned low, so nothing from them is installed unless named with -t.
 set -euo pipefail
+# shellcheck source=env.sh
 . "$(dirname "$0")/env.sh"
 
 SOURCES=/etc/apt/sources.list.d/membarrier-alt.sources
@@ -83,6 +84,8 @@ rust_src_ver=$(apt-cache madison rust-src |
 
 apt_install flex bison bc libelf-dev libssl-dev cpio kmod xz-utils \
 	python3-venv gcc make perl rsync udev
+# The report's plots (make ab), and make lint's Python and shell checks.
+apt_install python3-matplotlib python3-pyflakes python3-pycodestyle shellcheck
 apt_install -t trixie-backports "rust-src=$rust_src_ver" linux-source-7.3
 # The LLVM of rustc's major version: bookworm-security carries LLVM 22
 # (for the browsers), so no suite needs naming for it.

@@ -62,6 +62,11 @@ MBA_ICOUNT_OPTS=${MBA_ICOUNT_OPTS:-"-icount shift=0,sleep=off"}
 LLVM_VER=$(rustc --version --verbose | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p')
 LLVM_BIN=/usr/lib/llvm-$LLVM_VER/bin
 
+# The report scripts run on Debian's Python, which sees the packages
+# deps.sh installs (matplotlib, pyflakes, pycodestyle); the virtme-ng venv
+# put first on PATH below, or a python3 of the user's own, may not.
+export MBA_PYTHON=/usr/bin/python3
+
 export LIBCLANG_PATH=/usr/lib/llvm-$LLVM_VER/lib
 export PATH="$MBA_CACHE/bindgen/bin:$MBA_CACHE/venv/bin:$LLVM_BIN:$PATH"
 

@@ -21,6 +21,7 @@ calls=${3:-2000}
 iterations=${4:-3000}
 scenario=${5-}
 bench="$dir/membarrier_alt_bench"
+# shellcheck source=guest-lib.sh
 . "$(dirname "$0")/guest-lib.sh"
 csv=$(mktemp)
 

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Sourced by the scripts that run inside a guest (bash, or busybox sh on
 # the initramfs guests): what they share.
 

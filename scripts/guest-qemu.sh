@@ -10,6 +10,7 @@
 #
 # usage: guest-qemu.sh ARCH [CMD]
 set -euo pipefail
+# shellcheck source=env.sh
 . "$(dirname "$0")/env.sh"
 
 arch=${1:?usage: guest-qemu.sh ARCH [CMD]}
@@ -22,6 +23,7 @@ arm64)
 	# GICv2 addresses at most 8 CPUs.
 	machine=virt
 	[ "$MBA_GUEST_VCPUS" -le 8 ] || machine=virt,gic-version=3
+	# shellcheck disable=SC2054 # a -cpu option, commas and all
 	qemu=(qemu-system-aarch64 -M "$machine" -cpu max,pauth-impdef=on
 	      -kernel "$kdir/arch/arm64/boot/Image")
 	console=ttyAMA0

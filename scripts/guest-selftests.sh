@@ -23,6 +23,7 @@ result() {	# result NAME CMD...
 	fi
 }
 
+# shellcheck source=guest-lib.sh
 . "$(dirname "$0")/guest-lib.sh"
 
 module_loaded() {
@@ -65,8 +66,8 @@ result "rmmod_kthreads" rmmod membarrier_alt_kthreads
 # variants keeps switching on two CPUs; the module must detach its hooks
 # (static keys off, then a grace period) before its text goes away.
 hookload_ready() {
-	local i
-	for i in $(seq 50); do
+	local _
+	for _ in $(seq 50); do
 		grep -q ready /tmp/hookload.out 2>/dev/null && return 0
 		sleep 0.1
 	done

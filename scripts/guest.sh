@@ -10,6 +10,7 @@
 #
 # usage: guest.sh ARCH [CMD]
 set -euo pipefail
+# shellcheck source=env.sh
 . "$(dirname "$0")/env.sh"
 
 arch=${1:?usage: guest.sh ARCH [CMD]}

@@ -12,6 +12,7 @@
 #
 # usage: initramfs.sh ARCH [CMD]   (CMD runs in the guest; none: a shell)
 set -euo pipefail
+# shellcheck source=env.sh
 . "$(dirname "$0")/env.sh"
 
 arch=${1:?usage: initramfs.sh ARCH [CMD]}
@@ -56,11 +57,11 @@ add_libs() {	# add_libs ELF: its loader and libraries, recursively
 		mkdir -p "$root$(dirname "$interp")"
 		cp -L "$sysroot/$(basename "$interp")" "$root$interp"
 	fi
-	for lib in $(sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' <<<"$info"); do
+	while read -r lib; do
 		[ -e "$root/lib/$lib" ] && continue
 		cp -L "$sysroot/$lib" "$root/lib/$lib"
 		add_libs "$sysroot/$lib"
-	done
+	done < <(sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' <<<"$info")
 }
 mkdir -p "$root/lib"
 while IFS= read -r -d '' f; do

@@ -6,6 +6,7 @@
 # the path of the tree.  The tree is keyed by the source package version
 # and the changes the patches make, so an unchanged series reuses it.
 set -euo pipefail
+# shellcheck source=env.sh
 . "$(dirname "$0")/env.sh"
 
 TARBALL=/usr/src/linux-source-7.3.tar.xz

@@ -6,6 +6,7 @@
 #
 # usage: kernel.sh ARCH   (x86_64 | arm64 | ppc64le)
 set -euo pipefail
+# shellcheck source=env.sh
 . "$(dirname "$0")/env.sh"
 
 arch=${1:?usage: kernel.sh ARCH}
@@ -88,7 +89,9 @@ touch "$out/.mba-built"
 # Older builds of this flavor are dead weight (a few GiB each); other
 # flavors (unpatched, proposed, bench) stay beside this one.
 for old in "$MBA_CACHE/build/$flavor"-*; do
-	[ "$old" != "$out" ] && [ "$old" != "$out.log" ] || continue
+	if [ "$old" = "$out" ] || [ "$old" = "$out.log" ]; then
+		continue
+	fi
 	if [[ ${old#"$MBA_CACHE/build/$flavor"-} =~ ^[0-9a-f]{12}(\.log)?$ ]]; then
 		rm -rf "$old"
 	fi

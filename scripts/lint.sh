@@ -1,10 +1,13 @@
 #!/bin/bash
 # Style gates: rustfmt (with the kernel's .rustfmt.toml), a warning-free
-# CLIPPY=1 module build, and checkpatch on the patch series, the proposed
-# fixes (membarrier and RCU) and the C selftests.
+# CLIPPY=1 module build, checkpatch on the patch series, the proposed
+# fixes (membarrier and RCU) and the C selftests, shellcheck on the shell
+# scripts, pyflakes and pycodestyle on the Python ones, and the report
+# scripts' unit tests.
 #
 # usage: lint.sh ARCH
 set -euo pipefail
+# shellcheck source=env.sh
 . "$(dirname "$0")/env.sh"
 
 arch=${1:?usage: lint.sh ARCH}
@@ -39,4 +42,11 @@ done
 	"$MBA_ROOT"/selftests/*.[ch] "$MBA_ROOT"/selftests/kthreads/*.c \
 	"$MBA_ROOT"/selftests/shim/*.c "$MBA_ROOT"/tools/*.[ch] \
 	"$MBA_ROOT"/include/uapi/linux/*.h)
+echo "lint: shellcheck" >&2
+(cd "$MBA_ROOT" && shellcheck -x scripts/*.sh .ci/run)
+
+echo "lint: python" >&2
+(cd "$MBA_ROOT" && "$MBA_PYTHON" -m pyflakes scripts/*.py scripts/tests/*.py &&
+	"$MBA_PYTHON" -m pycodestyle scripts/*.py scripts/tests/*.py &&
+	"$MBA_PYTHON" -m unittest discover -s scripts/tests)
 echo "lint: clean" >&2

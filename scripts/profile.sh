@@ -9,6 +9,7 @@
 # usage: profile.sh ARCH [CALLS]   (calls per run, default 2000)
 set -euo pipefail
 export MBA_CONFIG=${MBA_CONFIG:-bench}
+# shellcheck source=env.sh
 . "$(dirname "$0")/env.sh"
 
 arch=${1:?usage: profile.sh ARCH [CALLS]}
@@ -46,7 +47,7 @@ timeout -k 10 "${MBA_GUEST_TIMEOUT:-1500}" "$MBA_ROOT/scripts/guest.sh" "$arch" 
 [ -s "$out/counts" ] || mba_die "qemu-iprof wrote no counts to $out/counts"
 
 LLVM_CXXFILT="$LLVM_BIN/llvm-cxxfilt" \
-	python3 "$MBA_ROOT/scripts/profile-report.py" "$out" "arch=$arch" \
+	"$MBA_PYTHON" "$MBA_ROOT/scripts/profile-report.py" "$out" "arch=$arch" \
 	"series=$(basename "$src" | sed 's/.*-//')" \
 	"series_kind=$MBA_SERIES" \
 	"config=$MBA_CONFIG"
