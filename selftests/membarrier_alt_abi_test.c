@@ -19,6 +19,7 @@ FIXTURE(dev) {
 
 FIXTURE_SETUP(dev)
 {
+	NEED_DEVICE();
 	self->fd = alt_open();
 	ASSERT_LE(0, self->fd)
 		TH_LOG("open %s: %s", MEMBARRIER_ALT_DEVICE, strerror(errno));

@@ -310,6 +310,7 @@ FIXTURE_VARIANT_ADD(conf, unknown_int_min) { .cmd = INT_MIN };
 
 FIXTURE_SETUP(conf)
 {
+	NEED_DEVICE();
 	self->nr_cpus = sysconf(_SC_NPROCESSORS_CONF);
 	ASSERT_LT(0, self->nr_cpus);
 }
@@ -375,6 +376,7 @@ TEST(registration_is_shared)
 {
 	unsigned int i;
 
+	NEED_DEVICE();
 	for (i = 0; i < ARRAY_SIZE(mb_register_cmds) * 2; i++) {
 		int cmd = mb_register_cmds[i / 2], by_ioctl = i % 2;
 		int status, expect;
@@ -426,6 +428,7 @@ TEST(offline_cpu_id)
 	pthread_t t;
 	int hold[2];
 
+	NEED_DEVICE();
 	while (cpu > 0 && cpu_online(cpu) != 1)
 		cpu--;
 	ASSERT_LT(0, cpu) TH_LOG("no online CPU but the first");

@@ -42,6 +42,7 @@ FIXTURE(fuzz) {
 
 FIXTURE_SETUP(fuzz)
 {
+	NEED_DEVICE();
 }
 
 FIXTURE_TEARDOWN(fuzz)

@@ -160,8 +160,9 @@ TEST(kthreads_intree_vs_idle_filter)
 	pthread_t t;
 	int fd, lazy, cpu;
 
-	ASSERT_LE(4, sysconf(_SC_NPROCESSORS_ONLN));
-	ASSERT_EQ(0, access(KTHREADS_CTL, W_OK)) TH_LOG("membarrier_alt_kthreads.ko not loaded");
+	NEED_DEVICE();
+	NEED_ONLINE_CPUS(4);
+	NEED_KTHREADS();
 	fd = alt_open();
 	ASSERT_LE(0, fd);
 	/* Our preempted thread on CPU1 must not get CPU1 back early. */
@@ -428,7 +429,8 @@ TEST(lazy_tlb_sync_second_sync_at_finish_task_switch_opt_in_only)
 	unsigned int v, i;
 	int fd, reg;
 
-	ASSERT_EQ(0, access(KTHREADS_CTL, W_OK));
+	NEED_DEVICE();
+	NEED_KTHREADS();
 	ASSERT_EQ(0, pin_to_cpu(0));
 	fd = alt_open();
 	ASSERT_LE(0, fd);
@@ -520,7 +522,8 @@ TEST(lazy_tlb_sync_opt_in_is_inherited_on_fork)
 	struct membarrier_alt_stats hook;
 	int fd;
 
-	ASSERT_EQ(0, access(KTHREADS_CTL, W_OK));
+	NEED_DEVICE();
+	NEED_KTHREADS();
 	ASSERT_EQ(0, pin_to_cpu(0));
 	fd = alt_open();
 	ASSERT_LE(0, fd);
@@ -542,7 +545,8 @@ TEST(lazy_tlb_sync_opt_in_is_cleared_on_exec)
 	struct membarrier_alt_stats hook;
 	int fd;
 
-	ASSERT_EQ(0, access(KTHREADS_CTL, W_OK));
+	NEED_DEVICE();
+	NEED_KTHREADS();
 	ASSERT_EQ(0, pin_to_cpu(0));
 	fd = alt_open();
 	ASSERT_LE(0, fd);
@@ -572,6 +576,7 @@ TEST(lazy_tlb_sync_opt_in_has_no_limit)
 	pid_t pids[MANY_MMS];
 	char r;
 
+	NEED_DEVICE();
 	fd = alt_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, pipe(ready));
@@ -619,8 +624,10 @@ TEST(lazy_tlb_sync_opt_in_has_no_limit)
 TEST(lazy_tlb_sync_failed_opt_in_leaves_nothing)
 {
 	pid_t pid;
-	int fd = alt_open();
+	int fd;
 
+	NEED_DEVICE();
+	fd = alt_open();
 	ASSERT_LE(0, fd);
 	pid = fork();
 	if (pid == 0) {
@@ -685,8 +692,10 @@ static int switch_round(int fd, unsigned int reg_variant)
 TEST(mm_cid_mb_barriers_registered_mms_only)
 {
 	struct membarrier_alt_stats st;
-	int fd = alt_open();
+	int fd;
 
+	NEED_DEVICE();
+	fd = alt_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, alt_stats_reset(fd));
 	ASSERT_EQ(0, switch_round(fd, MEMBARRIER_ALT_VARIANT_MM_CID_MB));
@@ -719,7 +728,8 @@ TEST(sb_litmus_kthread_use_mm)
 	char cmd[64];
 	int fd, n_intree, n_idle, n_control;
 
-	ASSERT_EQ(0, access(KTHREADS_CTL, W_OK));
+	NEED_DEVICE();
+	NEED_KTHREADS();
 	ASSERT_EQ(0, pin_to_cpu(0));
 	ASSERT_EQ(0, sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
 				    0, 0));

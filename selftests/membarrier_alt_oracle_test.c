@@ -307,11 +307,13 @@ FIXTURE(oracle) {
 
 FIXTURE_SETUP(oracle)
 {
+	NEED_DEVICE();
+	NEED_KTHREADS();
+	NEED_ONLINE_CPUS(T_CPU + 1);
 	if (access(ORACLE_DIR "cpus", R_OK))
 		SKIP(return, "kernel without CONFIG_MEMBARRIER_SYNC_CORE_ORACLE");
 	self->fd = alt_open();
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, access(KTHREADS_CTL, W_OK));
 }
 
 FIXTURE_TEARDOWN(oracle)

@@ -80,6 +80,7 @@ FIXTURE(stress) {
 
 FIXTURE_SETUP(stress)
 {
+	NEED_DEVICE();
 }
 
 FIXTURE_TEARDOWN(stress)

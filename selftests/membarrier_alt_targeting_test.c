@@ -163,10 +163,10 @@ FIXTURE_VARIANT_ADD(layout, other_registered) { .other_registered = 1 };
 
 FIXTURE_SETUP(layout)
 {
+	NEED_DEVICE();
+	NEED_ONLINE_CPUS(4);
 	self->other = -1;
 	self->ours_running = 0;
-	ASSERT_LE(4, sysconf(_SC_NPROCESSORS_ONLN))
-		TH_LOG("the layout needs 4 online CPUs");
 	self->fd = alt_open();
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, pin_to_cpu(CPU_CALLER));
@@ -390,7 +390,6 @@ static void lazily_held_cpu(struct __test_metadata *_metadata,
 	pthread_t t, b;
 	int fd, i, hold[2];
 
-	ASSERT_LE(4, sysconf(_SC_NPROCESSORS_ONLN));
 	fd = alt_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, fair_server_off(CPU_OURS, &fair_runtime));
@@ -453,6 +452,8 @@ static void lazily_held_cpu(struct __test_metadata *_metadata,
  */
 TEST(global_expedited_lazily_held_cpu_matches_syscall)
 {
+	NEED_DEVICE();
+	NEED_ONLINE_CPUS(4);
 	lazily_held_cpu(_metadata, 0);
 }
 
@@ -462,6 +463,8 @@ TEST(global_expedited_lazily_held_cpu_matches_syscall)
  */
 TEST(global_expedited_lazily_held_cpu_two_threads_matches_syscall)
 {
+	NEED_DEVICE();
+	NEED_ONLINE_CPUS(4);
 	lazily_held_cpu(_metadata, 1);
 }
 
@@ -529,7 +532,16 @@ FIXTURE(far_cpu) {
 FIXTURE_SETUP(far_cpu)
 {
 	struct membarrier_alt_stats st;
+	long possible = sysconf(_SC_NPROCESSORS_CONF);
 
+	NEED_DEVICE();
+	/* Most real machines: every cpumask is one word, nothing to test. */
+	if (possible <= 64)
+		SKIP(return, "%ld possible CPUs fit one cpumask word (the check guests boot MBA_GUEST_VCPUS=66)",
+		     possible);
+	if (possible > MEMBARRIER_ALT_MAX_CPUS)
+		SKIP(return, "%ld possible CPUs, the stats count %d",
+		     possible, MEMBARRIER_ALT_MAX_CPUS);
 	self->was_online = -1;
 	self->fair_runtime = 0;
 	self->hold[0] = -1;
@@ -540,10 +552,6 @@ FIXTURE_SETUP(far_cpu)
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, alt_stats(self->fd, MEMBARRIER_ALT_VARIANT_INTREE, &st));
 	ASSERT_EQ(self->cpu + 1, st.nr_cpu_ids);
-	ASSERT_LT(64, st.nr_cpu_ids)
-		TH_LOG("nr_cpu_ids %u fits one cpumask word: the check guests boot more vCPUs (MBA_GUEST_VCPUS)",
-		       st.nr_cpu_ids);
-	ASSERT_GT(MEMBARRIER_ALT_MAX_CPUS, self->cpu);
 
 	self->was_online = cpu_online(self->cpu);
 	ASSERT_LE(0, self->was_online);

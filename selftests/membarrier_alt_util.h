@@ -151,6 +151,36 @@ static inline int alt_stats_reset(int fd)
 /* The control file of the test kthreads, membarrier_alt_kthreads.ko. */
 #define KTHREADS_CTL	"/sys/kernel/debug/membarrier_alt_kthreads/ctl"
 
+/*
+ * What a test needs from the machine and cannot provide itself.  As in any
+ * kselftest, a missing prerequisite SKIPs the test: use these at the top of
+ * a TEST() or FIXTURE_SETUP(), before it acquires anything (a setup that
+ * skips has no teardown).  `make check` provides all of them in its
+ * guests, and counts a skip there as a failure.
+ */
+#define NEED_DEVICE()							\
+	do {								\
+		if (access(MEMBARRIER_ALT_DEVICE, R_OK | W_OK))		\
+			SKIP(return, "%s: %s (is membarrier_alt.ko loaded?)", \
+			     MEMBARRIER_ALT_DEVICE, strerror(errno));	\
+	} while (0)
+
+#define NEED_KTHREADS()							\
+	do {								\
+		if (access(KTHREADS_CTL, W_OK))				\
+			SKIP(return, "%s: %s (is membarrier_alt_kthreads.ko loaded?)", \
+			     KTHREADS_CTL, strerror(errno));		\
+	} while (0)
+
+#define NEED_ONLINE_CPUS(n)						\
+	do {								\
+		long __online = sysconf(_SC_NPROCESSORS_ONLN);		\
+									\
+		if (__online < (n))					\
+			SKIP(return, "needs %d online CPUs, %ld are",	\
+			     (n), __online);				\
+	} while (0)
+
 /* Writes @cmd ("nomm CPU", "use_mm CPU ADDR", "stop", ...) to it. */
 static inline int kthreads_ctl(const char *cmd)
 {
