@@ -1,27 +1,46 @@
 #!/bin/bash
 # Build the selftests for one arch, statically, against the UAPI headers of
-# the patched kernel, and print the directory that holds them.
+# a kernel build, and print the directory that holds them.  The kernel is
+# the cached patched one of ARCH, or the user's own: KDIR (its build
+# directory, with `make headers` done) and KSRC (its source, default: KDIR
+# or the tree an O= build points to), in which case ARCH comes from KDIR's
+# .config and nothing is built into or read from the cache.
 #
-# usage: selftests.sh ARCH
+# usage: selftests.sh ARCH          (ARCH ignored with KDIR)
 set -euo pipefail
+# shellcheck source=env.sh
 . "$(dirname "$0")/env.sh"
 
-arch=${1:?usage: selftests.sh ARCH}
-kdir=$("$MBA_ROOT/scripts/kernel.sh" "$arch")
-src=$("$MBA_ROOT/scripts/kernel-src.sh")
-out="$(mba_out "$arch")/selftests"
+if [ -n "${KDIR:-}" ]; then
+	kdir=$(mba_own_kdir "$KDIR")
+	arch=$(mba_kdir_arch "$kdir")
+	src=${KSRC:-$(mba_kdir_src "$kdir")}
+	out="$MBA_ROOT/out/kdir-$arch/selftests"
+	[ -f "$kdir/usr/include/linux/membarrier.h" ] ||
+		mba_die "$kdir/usr/include has no UAPI headers: run 'make headers' there"
+else
+	arch=${1:?usage: selftests.sh ARCH}
+	kdir=$("$MBA_ROOT/scripts/kernel.sh" "$arch")
+	src=$("$MBA_ROOT/scripts/kernel-src.sh")
+	out="$(mba_out "$arch")/selftests"
+fi
+[ -f "$src/tools/testing/selftests/lib.mk" ] ||
+	mba_die "$src is not a kernel source tree (set KSRC)"
 
+cross=
 case "$arch" in
-x86_64) cc=gcc ;;
-arm64) cc=aarch64-linux-gnu-gcc ;;
-ppc64le) cc=powerpc64le-linux-gnu-gcc ;;
+arm64) [ "$(uname -m)" = aarch64 ] || cross=aarch64-linux-gnu- ;;
+ppc64le) [ "$(uname -m)" = ppc64le ] || cross=powerpc64le-linux-gnu- ;;
 esac
 
-make -C "$MBA_ROOT/selftests" KSRC="$src" KHDR="$kdir/usr/include" \
-	OUT="$out" CC="$cc" >&2
+# The test kthreads module is built below, into out/, not by lib.mk.
+mkdir -p "$out"
+make -C "$MBA_ROOT/selftests" KSRC="$src" OUTPUT="$out" \
+	KHDR_INCLUDES="-isystem $kdir/usr/include" CROSS_COMPILE="$cross" \
+	USERCFLAGS=-Werror TEST_GEN_MODS_DIR= >&2
 
 # The test-only kthread module goes beside the tests.
-mo="$(mba_out "$arch")/kthreads"
+mo="$out/../kthreads"
 mkdir -p "$mo"
 make -C "$kdir" M="$MBA_ROOT/selftests/kthreads" MO="$mo" \
 	ARCH="$(mba_karch "$arch")" LLVM=1 modules >&2

@@ -516,3 +516,4 @@ module_init(kthreads_init);
 module_exit(kthreads_exit);
 MODULE_DESCRIPTION("Test-only kernel threads for the membarrier_alt selftests");
 MODULE_LICENSE("GPL");
+MODULE_INFO(test, "Y");
