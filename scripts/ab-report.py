@@ -1023,7 +1023,7 @@ def md_raw(report):
             "first (the syscall has no such counter). In the own-threads "
             "scenario CPUs 1-3 all run threads of the registered caller, "
             "so there a GLOBAL_EXPEDITED count is a CPU whose state went "
-            "stale (README, Findings).",
+            "stale (docs/findings/global-expedited-stale-state.md).",
             "",
             table(["command", "scenario", "impl", "n", "median us",
                    "p99 us", "IPIs/call", "/proc IPIs/call",

@@ -169,8 +169,9 @@ static void log_sched_debug(void)
 /*
  * A case that takes seconds is a stall: on 7.3's default synchronize_rcu()
  * path a registration now and then waited minutes for a grace period that
- * nobody requested, through a race in rcu_gp_init() (README, Findings;
- * patches/rcu/; the check guests now boot with
+ * nobody requested, through a race in rcu_gp_init()
+ * (docs/findings/rcu-stranded-synchronize-rcu.md; patches/rcu/; the
+ * check guests now boot with
  * rcutree.rcu_normal_wake_from_gp=0).  Log where each thread of the
  * child is (its state, its last CPU and its kernel stack), the CPU the
  * waiting parent runs on, the RCU grace-period kthread, whether each CPU

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Not a test: the reproduction of a lost synchronize_rcu() on 7.3
- * (README, Findings, "A registration can wait for a grace period that
- * nobody requested"; the fix is patches/rcu/).
+ * (docs/findings/rcu-stranded-synchronize-rcu.md; the fix is
+ * patches/rcu/).
  *
  * Each round releases THREADS threads at once, pinned on CPUs 1 to
  * THREADS; each waits a random 0 to SPREAD_US microseconds and calls
