@@ -21,7 +21,7 @@ endif
 .DEFAULT_GOAL := help
 
 help: ## List the targets
-	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' \
+	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  %-14s %s\n", $$1, $$2 }' \
 		$(MAKEFILE_LIST)
 	@echo
 	@echo "Variables: ARCHES='$(ARCHES)', RUN='<cmd>' for 'make vm' (first arch),"
@@ -31,6 +31,9 @@ help: ## List the targets
 	@echo "           PROPOSED=1 (kernels with patches/proposed/ too) for any target,"
 	@echo "           MBA_CONFIG=check for 'make ab' on the lockdep kernels of 'make check',"
 	@echo "           CLIPPY=1 for 'make module', MBA_CACHE=<dir> for builds,"
+	@echo "           KDIR=<your kernel build> [KSRC=<its source>] for 'make module',"
+	@echo "           'make selftests' and 'make rust-analyzer' (no deps, no cache),"
+	@echo "           A=results/<run> B=results/<run> for 'make compare',"
 	@echo "           MBA_GUEST_APPEND='<kernel params>' for every guest (experiments;"
 	@echo "           the check guests' default is rcutree.rcu_normal_wake_from_gp=0)."
 
@@ -40,11 +43,23 @@ deps: ## Install the toolchain (apt, rust-src, bindgen, QEMU, virtme-ng)
 kernel: deps ## Build the patched kernel(s) for $(ARCHES) into the cache
 	@for a in $(ARCHES); do scripts/kernel.sh $$a || exit 1; done
 
-module: deps ## Build the Rust module for $(ARCHES) (make -C $KDIR M=$PWD)
-	@for a in $(ARCHES); do scripts/module.sh $$a || exit 1; done
+# KDIR=<your kernel build> (and KSRC=<its source> when it is not KDIR or
+# KDIR/source): build against your own kernel, once, for its arch, without
+# `make deps` and without the cache.
+ifneq ($(KDIR),)
+export KDIR KSRC
+BUILD_ARCHES := own
+BUILD_DEPS :=
+else
+BUILD_ARCHES := $(ARCHES)
+BUILD_DEPS := deps
+endif
 
-selftests: deps ## Build the kselftests for $(ARCHES)
-	@for a in $(ARCHES); do scripts/selftests.sh $$a || exit 1; done
+module: $(BUILD_DEPS) ## Build the Rust module for $(ARCHES), or against KDIR=
+	@for a in $(BUILD_ARCHES); do scripts/module.sh $$a || exit 1; done
+
+selftests: $(BUILD_DEPS) ## Build the kselftests for $(ARCHES), or against KDIR= KSRC=
+	@for a in $(BUILD_ARCHES); do scripts/selftests.sh $$a || exit 1; done
 
 check: deps ## Run the kselftests in guests for $(ARCHES); prints N passed, N failed
 	scripts/check.sh $(ARCHES)
@@ -70,11 +85,20 @@ export MBA_RUN := $(value RUN)
 vm: deps ## Guest with the module loaded; RUN='<cmd>' runs one command in it
 	scripts/guest.sh $(ARCH_ONE) "$$MBA_RUN"
 
-lint: deps ## rustfmt --check, CLIPPY=1 module build, checkpatch on patches/
+rust-analyzer: $(BUILD_DEPS) ## rust-project.json for the module (first arch, or KDIR=)
+	@scripts/rust-analyzer.sh $(ARCH_ONE)
+
+compare: ## Figures and verdicts of two make ab runs side by side: A=results/x B=results/y
+	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make compare A=results/x B=results/y" >&2; exit 2; }
+	python3 scripts/compare.py "$(A)" "$(B)"
+
+lint: deps ## rustfmt, clippy, checkpatch, shellcheck, Python lint and unit tests
 	scripts/lint.sh $(ARCH_ONE)
 
 clean: ## Remove out/ (module and selftest objects); the cache stays
 	rm -rf out
-	rm -f rust/.*.cmd rust/*.o rust/*.ko rust/*.mod* .*.cmd Module.symvers modules.order
+	rm -f rust/.*.cmd rust/*.o rust/*.ko rust/*.mod* .*.cmd Module.symvers \
+		modules.order rust-project.json
 
-.PHONY: help deps kernel module selftests check ab profile vm lint clean
+.PHONY: help deps kernel module selftests check ab profile vm rust-analyzer \
+	compare lint clean

@@ -43,7 +43,7 @@ fi
 # the older synchronize_rcu() path: on 7.3's default one, a registration in
 # the conformance test now and then waited minutes for a grace period that
 # nobody requested, through a race in rcu_gp_init() with more than one
-# rcu_node, as the check guests have (README, Findings; patches/rcu/).
+# rcu_node, as the check guests have (docs/findings/rcu-stranded-synchronize-rcu.md; patches/rcu/).
 # Setting MBA_GUEST_APPEND= (empty) boots them on the default path again.
 if [ "$MBA_CONFIG" = check ]; then
 	MBA_GUEST_APPEND=${MBA_GUEST_APPEND-rcutree.rcu_normal_wake_from_gp=0}
@@ -136,6 +136,43 @@ mba_qemu_abort_retry() {
 		return 1
 	mv "$2" "$2.qemu-abort"
 	echo "=== QEMU aborted before the guest began; booting again ($2.qemu-abort)" >&2
+}
+
+# Your own kernel (make module/selftests KDIR=...): the build directory,
+# absolute, once it looks like a configured and built kernel.
+mba_own_kdir() {
+	local d
+
+	d=$(cd "$1" 2>/dev/null && pwd) || mba_die "KDIR=$1: no such directory"
+	[ -f "$d/.config" ] || mba_die "KDIR=$d: no .config (not a kernel build)"
+	[ -f "$d/Module.symvers" ] ||
+		mba_die "KDIR=$d: no Module.symvers (build the kernel first)"
+	echo "$d"
+}
+
+# mba_kdir_arch KDIR: our name of the arch KDIR was configured for.
+mba_kdir_arch() {
+	local c=$1/.config
+
+	if grep -qx 'CONFIG_X86_64=y' "$c"; then
+		echo x86_64
+	elif grep -qx 'CONFIG_ARM64=y' "$c"; then
+		echo arm64
+	elif grep -qx 'CONFIG_PPC64=y' "$c" &&
+	     grep -qx 'CONFIG_CPU_LITTLE_ENDIAN=y' "$c"; then
+		echo ppc64le
+	else
+		mba_die "$c: not x86_64, arm64 or ppc64le"
+	fi
+}
+
+# mba_kdir_src KDIR: the source tree of KDIR, an O= build or an in-tree one.
+mba_kdir_src() {
+	if [ -L "$1/source" ]; then
+		readlink -f "$1/source"
+	else
+		echo "$1"
+	fi
 }
 
 mba_die() {
