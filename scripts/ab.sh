@@ -65,7 +65,7 @@ run_guest() {
 	echo "$rc"
 }
 
-echo "=== $arch: guest (TCG, $MBA_GUEST_CPUS vCPUs); log in $raw" >&2
+echo "=== $arch: guest ($("$MBA_ROOT/scripts/accel.sh" "$arch"), $MBA_GUEST_CPUS vCPUs); log in $raw" >&2
 start=$SECONDS
 rc=$(run_guest "$raw" "$rounds" "$calls" "$iterations")
 echo "=== $arch: guest ran for $((SECONDS - start)) s, exit status $rc" >&2
@@ -115,7 +115,7 @@ set -e
 	"series=$(basename "$src" | sed 's/.*-//')" \
 	"series_kind=$MBA_SERIES" \
 	"config=$MBA_CONFIG" \
-	"accel=TCG (qemu, --disable-kvm)" \
+	"accel=$("$MBA_ROOT/scripts/accel.sh" "$arch") (qemu; the -icount boots: tcg)" \
 	"host_cpus=$(nproc)" \
 	"guest_seconds=$((SECONDS - start))" "${baseline[@]}" "${icount[@]}"
 [ "$rc" -eq 0 ] || mba_die "the guest failed (exit status $rc); see $raw"

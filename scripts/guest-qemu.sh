@@ -1,6 +1,6 @@
 #!/bin/bash
-# Boot the patched kernel of a foreign ARCH (arm64, ppc64le) under TCG with
-# plain qemu and the initramfs of scripts/initramfs.sh, with the module
+# Boot the patched kernel of a foreign ARCH (arm64, ppc64le) with plain
+# qemu, under TCG or, on a host of that arch, KVM (scripts/accel.sh), and the initramfs of scripts/initramfs.sh, with the module
 # loaded (none on the baseline kernel, MBA_SERIES=none).  With CMD, run it
 # in the guest, print its output and exit with its status (125 when the
 # guest never reported one); without, open a shell.
@@ -17,19 +17,23 @@ arch=${1:?usage: guest-qemu.sh ARCH [CMD]}
 cmd=${2-}
 kdir=$("$MBA_ROOT/scripts/kernel.sh" "$arch")
 initrd=$("$MBA_ROOT/scripts/initramfs.sh" "$arch" "$cmd")
+accel=$("$MBA_ROOT/scripts/accel.sh" "$arch")
 
 case "$arch" in
 arm64)
 	# GICv2 addresses at most 8 CPUs.
 	machine=virt
 	[ "$MBA_GUEST_VCPUS" -le 8 ] || machine=virt,gic-version=3
-	# shellcheck disable=SC2054 # a -cpu option, commas and all
-	qemu=(qemu-system-aarch64 -M "$machine" -cpu max,pauth-impdef=on
+	cpu=max,pauth-impdef=on
+	[ "$accel" = tcg ] || cpu=host
+	qemu=(qemu-system-aarch64 -M "$machine" -cpu "$cpu"
 	      -kernel "$kdir/arch/arm64/boot/Image")
 	console=ttyAMA0
 	;;
 ppc64le)
-	qemu=(qemu-system-ppc64 -M pseries -cpu power9
+	cpu=power9
+	[ "$accel" = tcg ] || cpu=host
+	qemu=(qemu-system-ppc64 -M pseries -cpu "$cpu"
 	      -kernel "$kdir/vmlinux")
 	console=hvc0
 	;;
@@ -38,7 +42,7 @@ ppc64le)
 	;;
 esac
 
-qemu+=(-accel tcg -smp "$MBA_GUEST_VCPUS" -m "${MBA_GUEST_MEM:-1G}"
+qemu+=(-accel "$accel" -smp "$MBA_GUEST_VCPUS" -m "${MBA_GUEST_MEM:-1G}"
        -nographic -no-reboot -initrd "$initrd"
        -append "console=$console loglevel=1 panic=-1 maxcpus=$MBA_GUEST_CPUS${MBA_GUEST_APPEND:+ $MBA_GUEST_APPEND}")
 if [ "${MBA_ICOUNT:-0}" = 1 ]; then

@@ -1,6 +1,6 @@
 #!/bin/bash
-# Boot the patched kernel of ARCH in a virtme-ng guest under TCG (KVM guests
-# hang on our build machines), with the module loaded.  Foreign arches boot
+# Boot the patched kernel of ARCH in a virtme-ng guest, under KVM or TCG as
+# scripts/accel.sh decides, with the module loaded.  Foreign arches boot
 # an initramfs with plain qemu instead: see guest-qemu.sh.  With CMD, run it
 # through bash in the guest, print its output and exit with its status;
 # without, open an interactive shell.  The host root, and so this repo, is
@@ -24,7 +24,6 @@ ko=-	# the unpatched kernel has no module
 
 vng_args=(
 	--run "$kdir"
-	--disable-kvm
 	--force-9p
 	--cpus "$MBA_GUEST_VCPUS"
 	--memory "${MBA_GUEST_MEM:-1G}"
@@ -32,6 +31,9 @@ vng_args=(
 	--append root=/dev/root
 	--append "maxcpus=$MBA_GUEST_CPUS"
 )
+if [ "$("$MBA_ROOT/scripts/accel.sh" "$arch")" = tcg ]; then
+	vng_args+=(--disable-kvm)
+fi
 if [ -n "$MBA_GUEST_APPEND" ]; then
 	vng_args+=(--append "$MBA_GUEST_APPEND")
 fi
