@@ -56,7 +56,7 @@ run_guest() {
 	for try in 1 2; do
 		set +e
 		timeout -k 10 "${MBA_GUEST_TIMEOUT:-1500}" "$MBA_ROOT/scripts/guest.sh" "$arch" \
-			"\${MBA_SHELL:-bash} $MBA_ROOT/scripts/guest-ab.sh $tests $*" \
+			"bash $MBA_ROOT/scripts/guest-ab.sh $tests $*" \
 			2>&1 | tee "$log" | "$MBA_ROOT/scripts/ab-progress.sh"
 		rc=${PIPESTATUS[0]}
 		set -e
@@ -103,7 +103,7 @@ MBA_CONFIG=check "$MBA_ROOT/scripts/module.sh" "$arch" >/dev/null
 set +e
 MBA_CONFIG=check timeout -k 10 "${MBA_GUEST_TIMEOUT:-1500}" \
 	"$MBA_ROOT/scripts/guest.sh" "$arch" \
-	"\${MBA_SHELL:-bash} $MBA_ROOT/scripts/guest-oracle.sh $otests" \
+	"bash $MBA_ROOT/scripts/guest-oracle.sh $otests" \
 	>"$out/oracle.log" 2>&1
 orc=$?
 set -e

@@ -33,7 +33,7 @@ for arch in "$@"; do
 		echo "=== $arch: guest" >&2
 		start=$SECONDS
 		timeout -k 10 "$timeout" "$MBA_ROOT/scripts/guest.sh" "$arch" \
-			"$genv\${MBA_SHELL:-bash} $MBA_ROOT/scripts/guest-selftests.sh $tests" 2>&1 |
+			"${genv}bash $MBA_ROOT/scripts/guest-selftests.sh $tests" 2>&1 |
 			tee "$log" || true
 		echo "=== $arch: guest ran for $((SECONDS - start)) s" >&2
 		mba_qemu_abort_retry "$try" "$log" '^# MBA-BEGIN' || break

@@ -20,8 +20,8 @@ STAMP_KEY="$(sha256sum "$0" | cut -c1-16)-$RUSTC_VER"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$STAMP_KEY" ] &&
    [ -d "$(mba_rust_lib_src)" ] && command -v bindgen >/dev/null &&
    command -v vng >/dev/null &&
-   [ -x "$MBA_CACHE/busybox/arm64/bin/busybox" ] &&
-   [ -x "$MBA_CACHE/busybox/ppc64el/bin/busybox" ]; then
+   [ -f "$MBA_CACHE/rootfs/arm64/.mba-key" ] &&
+   [ -f "$MBA_CACHE/rootfs/ppc64el/.mba-key" ]; then
 	exit 0
 fi
 
@@ -97,23 +97,15 @@ apt_install -t bookworm-backports qemu-system-x86 qemu-system-arm \
 apt_install gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
 	gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross
 
-# The arm64 and ppc64le guests boot an initramfs around Debian's static
-# busybox for their architecture (see scripts/initramfs.sh for why).
-for debarch in arm64 ppc64el; do
-	bb="$MBA_CACHE/busybox/$debarch"
-	[ -x "$bb/bin/busybox" ] && continue
+# The arm64 and ppc64le guests boot a root of Debian's static busybox and
+# bash of their architecture (scripts/rootfs.sh), downloaded, not installed.
+for arch in arm64 ppc64le; do
+	debarch=$(mba_debarch "$arch")
 	if ! dpkg --print-foreign-architectures | grep -qx "$debarch"; then
 		$SUDO dpkg --add-architecture "$debarch"
 		apt_update
 	fi
-	tmp=$(mktemp -d)
-	chmod 755 "$tmp"
-	(cd "$tmp" && apt-get download -q "busybox-static:$debarch") ||
-		mba_die "cannot download busybox-static:$debarch"
-	mkdir -p "$bb"
-	dpkg-deb -x "$tmp"/busybox-static_*.deb "$bb"
-	rm -rf "$tmp"
-	[ -x "$bb/bin/busybox" ] || mba_die "no busybox in busybox-static:$debarch"
+	"$MBA_ROOT/scripts/rootfs.sh" "$arch" >/dev/null
 done
 
 [ -d "$(mba_rust_lib_src)" ] ||

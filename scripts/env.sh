@@ -24,7 +24,7 @@ esac
 # arch's: check (qemu/check.config) for the kernels of `make check`, bench
 # (qemu/bench.config, no lock debugging) for those `make ab` measures.
 # The bench kernels are cached beside the others, and what is built
-# against them (module, selftests, initramfs) goes to out/<arch>-bench
+# against them (module, selftests) goes to out/<arch>-bench
 # instead of out/<arch>.
 MBA_CONFIG=${MBA_CONFIG:-check}
 # Guests bring MBA_GUEST_CPUS CPUs online at boot: the targeting tests'
@@ -89,6 +89,16 @@ mba_karch() {
 	esac
 }
 
+# Debian's name of our arch (virtme-ng's --arch, dpkg's architecture).
+mba_debarch() {
+	case "$1" in
+	x86_64) echo amd64 ;;
+	arm64) echo arm64 ;;
+	ppc64le) echo ppc64el ;;
+	*) echo "unknown arch: $1" >&2; return 1 ;;
+	esac
+}
+
 # mba_flavor ARCH: ARCH, then what sets its kernel apart from the patched
 # kernel of `make check`: the series (unpatched, proposed), then the bench
 # config.  It names the kernel's entry in the cache.
@@ -102,7 +112,7 @@ mba_flavor() {
 	echo "$f"
 }
 
-# mba_out ARCH: where the module, selftests and initramfs built for ARCH,
+# mba_out ARCH: where the module and selftests built for ARCH,
 # MBA_CONFIG and a patched series go.  The baseline (MBA_SERIES=none)
 # shares the patched kernel's directory: its guest runs the same benchmark
 # program, at the same path, and has no module.

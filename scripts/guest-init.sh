@@ -18,13 +18,11 @@ if [ "$ko" != - ]; then
 	# Scripts run in the guest may unload and reload the module.
 	export MBA_KO="$ko"
 fi
-# The initramfs guests have busybox sh, not bash.
-shell=${MBA_SHELL:-bash}
 if [ -z "$cmd" ]; then
-	exec "$shell" -i
+	exec bash -i
 fi
 set +e
-"$shell" -c "$cmd"
+bash -c "$cmd"
 rc=$?
 echo "guest-init: exit status $rc"
 exit "$rc"

@@ -1,6 +1,6 @@
 # shellcheck shell=sh
-# Sourced by the scripts that run inside a guest (bash, or busybox sh on
-# the initramfs guests): what they share.
+# Sourced by the scripts that run inside a guest (bash, with the host's
+# tools on x86_64 and busybox's on the foreign arches): what they share.
 
 # Reports of this kind in dmesg fail the run, whoever caused them.  Lockdep
 # reports all start with "WARNING:" or "BUG:"; the lockdep boot banner

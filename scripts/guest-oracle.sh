@@ -1,7 +1,6 @@
 #!/bin/sh
 # Runs inside a guest of the check kernel (make ab): the SYNC_CORE oracle's
-# stress test, with the test kthreads it needs.  POSIX sh: the foreign
-# arches' initramfs guests have only busybox.
+# stress test, with the test kthreads it needs.
 #
 # usage: guest-oracle.sh DIR   (the check kernel's selftests)
 set -eu

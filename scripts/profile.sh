@@ -42,7 +42,7 @@ echo "=== $arch: -icount guest with qemu-iprof; log in $out/guest.log" >&2
 export MBA_ICOUNT=1
 export MBA_ICOUNT_OPTS="$MBA_ICOUNT_OPTS -plugin $plugin,out=$out/counts,mark=$mark"
 timeout -k 10 "${MBA_GUEST_TIMEOUT:-1500}" "$MBA_ROOT/scripts/guest.sh" "$arch" \
-	"\${MBA_SHELL:-bash} $MBA_ROOT/scripts/guest-profile.sh $tests $calls" \
+	"bash $MBA_ROOT/scripts/guest-profile.sh $tests $calls" \
 	>"$out/guest.log" 2>&1 || mba_die "the guest failed; see $out/guest.log"
 [ -s "$out/counts" ] || mba_die "qemu-iprof wrote no counts to $out/counts"
 
