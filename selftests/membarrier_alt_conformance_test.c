@@ -311,7 +311,7 @@ FIXTURE_VARIANT_ADD(conf, unknown_int_min) { .cmd = INT_MIN };
 
 FIXTURE_SETUP(conf)
 {
-	NEED_DEVICE();
+	NEED_DEVICE(return);
 	self->nr_cpus = sysconf(_SC_NPROCESSORS_CONF);
 	ASSERT_LT(0, self->nr_cpus);
 }
@@ -377,7 +377,7 @@ TEST(registration_is_shared)
 {
 	unsigned int i;
 
-	NEED_DEVICE();
+	NEED_DEVICE(return);
 	for (i = 0; i < ARRAY_SIZE(mb_register_cmds) * 2; i++) {
 		int cmd = mb_register_cmds[i / 2], by_ioctl = i % 2;
 		int status, expect;
@@ -429,7 +429,7 @@ TEST(offline_cpu_id)
 	pthread_t t;
 	int hold[2];
 
-	NEED_DEVICE();
+	NEED_DEVICE(return);
 	while (cpu > 0 && cpu_online(cpu) != 1)
 		cpu--;
 	ASSERT_LT(0, cpu) TH_LOG("no online CPU but the first");

@@ -42,7 +42,7 @@ FIXTURE(fuzz) {
 
 FIXTURE_SETUP(fuzz)
 {
-	NEED_DEVICE();
+	NEED_DEVICE(return);
 }
 
 FIXTURE_TEARDOWN(fuzz)

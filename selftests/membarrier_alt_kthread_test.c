@@ -160,9 +160,9 @@ TEST(kthreads_intree_vs_idle_filter)
 	pthread_t t;
 	int fd, lazy, cpu;
 
-	NEED_DEVICE();
-	NEED_ONLINE_CPUS(4);
-	NEED_KTHREADS();
+	NEED_DEVICE(return);
+	NEED_ONLINE_CPUS(return, 4);
+	NEED_KTHREADS(return);
 	fd = alt_open();
 	ASSERT_LE(0, fd);
 	/* Our preempted thread on CPU1 must not get CPU1 back early. */
@@ -429,8 +429,8 @@ TEST(lazy_tlb_sync_second_sync_at_finish_task_switch_opt_in_only)
 	unsigned int v, i;
 	int fd, reg;
 
-	NEED_DEVICE();
-	NEED_KTHREADS();
+	NEED_DEVICE(return);
+	NEED_KTHREADS(return);
 	ASSERT_EQ(0, pin_to_cpu(0));
 	fd = alt_open();
 	ASSERT_LE(0, fd);
@@ -522,8 +522,8 @@ TEST(lazy_tlb_sync_opt_in_is_inherited_on_fork)
 	struct membarrier_alt_stats hook;
 	int fd;
 
-	NEED_DEVICE();
-	NEED_KTHREADS();
+	NEED_DEVICE(return);
+	NEED_KTHREADS(return);
 	ASSERT_EQ(0, pin_to_cpu(0));
 	fd = alt_open();
 	ASSERT_LE(0, fd);
@@ -545,8 +545,8 @@ TEST(lazy_tlb_sync_opt_in_is_cleared_on_exec)
 	struct membarrier_alt_stats hook;
 	int fd;
 
-	NEED_DEVICE();
-	NEED_KTHREADS();
+	NEED_DEVICE(return);
+	NEED_KTHREADS(return);
 	ASSERT_EQ(0, pin_to_cpu(0));
 	fd = alt_open();
 	ASSERT_LE(0, fd);
@@ -576,7 +576,7 @@ TEST(lazy_tlb_sync_opt_in_has_no_limit)
 	pid_t pids[MANY_MMS];
 	char r;
 
-	NEED_DEVICE();
+	NEED_DEVICE(return);
 	fd = alt_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, pipe(ready));
@@ -626,7 +626,7 @@ TEST(lazy_tlb_sync_failed_opt_in_leaves_nothing)
 	pid_t pid;
 	int fd;
 
-	NEED_DEVICE();
+	NEED_DEVICE(return);
 	fd = alt_open();
 	ASSERT_LE(0, fd);
 	pid = fork();
@@ -694,7 +694,7 @@ TEST(mm_cid_mb_barriers_registered_mms_only)
 	struct membarrier_alt_stats st;
 	int fd;
 
-	NEED_DEVICE();
+	NEED_DEVICE(return);
 	fd = alt_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, alt_stats_reset(fd));
@@ -728,8 +728,8 @@ TEST(sb_litmus_kthread_use_mm)
 	char cmd[64];
 	int fd, n_intree, n_idle, n_control;
 
-	NEED_DEVICE();
-	NEED_KTHREADS();
+	NEED_DEVICE(return);
+	NEED_KTHREADS(return);
 	ASSERT_EQ(0, pin_to_cpu(0));
 	ASSERT_EQ(0, sys_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
 				    0, 0));

@@ -22,7 +22,7 @@ FIXTURE(lifetime) {
 
 FIXTURE_SETUP(lifetime)
 {
-	NEED_DEVICE();
+	NEED_DEVICE(return);
 }
 
 FIXTURE_TEARDOWN(lifetime)
@@ -33,7 +33,7 @@ TEST(rmmod_with_open_fd_fails)
 {
 	int fd;
 
-	NEED_DEVICE();
+	NEED_DEVICE(return);
 	fd = alt_open();
 	ASSERT_LE(0, fd);
 	errno = 0;

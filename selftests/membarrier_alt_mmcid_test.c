@@ -124,7 +124,7 @@ TEST(mm_cid_unique_among_running_threads)
 	long long lost_mb, lost_plain;
 	int fd;
 
-	NEED_DEVICE();
+	NEED_DEVICE(return);
 	if (!rseq_available())
 		SKIP(return, "no rseq (CONFIG_RSEQ)");
 	fd = alt_open();

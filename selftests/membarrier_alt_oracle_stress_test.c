@@ -92,9 +92,9 @@ static void stress(struct __test_metadata *_metadata, int impl)
 	int fd, i, n = 0;
 
 	/* The TESTs below are this call and nothing else. */
-	NEED_DEVICE();
-	NEED_KTHREADS();
-	NEED_ONLINE_CPUS(NR_CPUS_USED);
+	NEED_DEVICE(return);
+	NEED_KTHREADS(return);
+	NEED_ONLINE_CPUS(return, NR_CPUS_USED);
 	if (access(ORACLE_DIR "cpus", R_OK))
 		SKIP(return, "kernel without CONFIG_MEMBARRIER_SYNC_CORE_ORACLE");
 	fd = alt_open();

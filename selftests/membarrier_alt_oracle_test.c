@@ -307,9 +307,9 @@ FIXTURE(oracle) {
 
 FIXTURE_SETUP(oracle)
 {
-	NEED_DEVICE();
-	NEED_KTHREADS();
-	NEED_ONLINE_CPUS(T_CPU + 1);
+	NEED_DEVICE(return);
+	NEED_KTHREADS(return);
+	NEED_ONLINE_CPUS(return, T_CPU + 1);
 	if (access(ORACLE_DIR "cpus", R_OK))
 		SKIP(return, "kernel without CONFIG_MEMBARRIER_SYNC_CORE_ORACLE");
 	self->fd = alt_open();

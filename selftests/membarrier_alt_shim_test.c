@@ -309,7 +309,7 @@ FIXTURE_VARIANT_ADD(shim, mm_cid_mb) {
 
 FIXTURE_SETUP(shim)
 {
-	NEED_DEVICE();
+	NEED_DEVICE(return);
 	common_setup(_metadata, &self->fd, self->dir, sizeof(self->dir),
 		   &self->variants);
 	if (!(self->variants & (1U << variant->variant)))
@@ -406,7 +406,7 @@ FIXTURE(plain) {
 
 FIXTURE_SETUP(plain)
 {
-	NEED_DEVICE();
+	NEED_DEVICE(return);
 	common_setup(_metadata, &self->fd, self->dir, sizeof(self->dir),
 		   &self->variants);
 }

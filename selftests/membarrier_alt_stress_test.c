@@ -80,7 +80,7 @@ FIXTURE(stress) {
 
 FIXTURE_SETUP(stress)
 {
-	NEED_DEVICE();
+	NEED_DEVICE(return);
 }
 
 FIXTURE_TEARDOWN(stress)

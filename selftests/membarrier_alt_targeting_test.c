@@ -163,8 +163,8 @@ FIXTURE_VARIANT_ADD(layout, other_registered) { .other_registered = 1 };
 
 FIXTURE_SETUP(layout)
 {
-	NEED_DEVICE();
-	NEED_ONLINE_CPUS(4);
+	NEED_DEVICE(return);
+	NEED_ONLINE_CPUS(return, 4);
 	self->other = -1;
 	self->ours_running = 0;
 	self->fd = alt_open();
@@ -452,8 +452,8 @@ static void lazily_held_cpu(struct __test_metadata *_metadata,
  */
 TEST(global_expedited_lazily_held_cpu_matches_syscall)
 {
-	NEED_DEVICE();
-	NEED_ONLINE_CPUS(4);
+	NEED_DEVICE(return);
+	NEED_ONLINE_CPUS(return, 4);
 	lazily_held_cpu(_metadata, 0);
 }
 
@@ -463,8 +463,8 @@ TEST(global_expedited_lazily_held_cpu_matches_syscall)
  */
 TEST(global_expedited_lazily_held_cpu_two_threads_matches_syscall)
 {
-	NEED_DEVICE();
-	NEED_ONLINE_CPUS(4);
+	NEED_DEVICE(return);
+	NEED_ONLINE_CPUS(return, 4);
 	lazily_held_cpu(_metadata, 1);
 }
 
@@ -534,7 +534,7 @@ FIXTURE_SETUP(far_cpu)
 	struct membarrier_alt_stats st;
 	long possible = sysconf(_SC_NPROCESSORS_CONF);
 
-	NEED_DEVICE();
+	NEED_DEVICE(return);
 	/* Most real machines: every cpumask is one word, nothing to test. */
 	if (possible <= 64)
 		SKIP(return, "%ld possible CPUs fit one cpumask word (the check guests boot MBA_GUEST_VCPUS=66)",

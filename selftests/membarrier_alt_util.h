@@ -155,29 +155,30 @@ static inline int alt_stats_reset(int fd)
  * What a test needs from the machine and cannot provide itself.  As in any
  * kselftest, a missing prerequisite SKIPs the test: use these at the top of
  * a TEST() or FIXTURE_SETUP(), before it acquires anything (a setup that
- * skips has no teardown).  `make check` provides all of them in its
+ * skips has no teardown), with the statement SKIP() runs, as SKIP() takes
+ * it: NEED_DEVICE(return).  `make check` provides all of them in its
  * guests, and counts a skip there as a failure.
  */
-#define NEED_DEVICE()							\
+#define NEED_DEVICE(statement)						\
 	do {								\
 		if (access(MEMBARRIER_ALT_DEVICE, R_OK | W_OK))		\
-			SKIP(return, "%s: %s (is membarrier_alt.ko loaded?)", \
+			SKIP(statement, "%s: %s (is membarrier_alt.ko loaded?)", \
 			     MEMBARRIER_ALT_DEVICE, strerror(errno));	\
 	} while (0)
 
-#define NEED_KTHREADS()							\
+#define NEED_KTHREADS(statement)					\
 	do {								\
 		if (access(KTHREADS_CTL, W_OK))				\
-			SKIP(return, "%s: %s (is membarrier_alt_kthreads.ko loaded?)", \
+			SKIP(statement, "%s: %s (is membarrier_alt_kthreads.ko loaded?)", \
 			     KTHREADS_CTL, strerror(errno));		\
 	} while (0)
 
-#define NEED_ONLINE_CPUS(n)						\
+#define NEED_ONLINE_CPUS(statement, n)					\
 	do {								\
 		long __online = sysconf(_SC_NPROCESSORS_ONLN);		\
 									\
 		if (__online < (n))					\
-			SKIP(return, "needs %d online CPUs, %ld are",	\
+			SKIP(statement, "needs %d online CPUs, %ld are",	\
 			     (n), __online);				\
 	} while (0)
 
