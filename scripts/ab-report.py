@@ -76,6 +76,8 @@ import re
 import statistics
 import sys
 
+from mdtable import table
+
 IMPLS = ["syscall", "intree", "idle-filter", "lazy-tlb-sync", "mm-cid-mb"]
 SCENARIOS = ["idle", "own-threads", "kthreads", "other-process", "mixed"]
 CMDS = ["PRIVATE_EXPEDITED", "GLOBAL_EXPEDITED",
@@ -602,18 +604,6 @@ def fmt_ns(ns):
 def fmt(x, spec):
     """X formatted by SPEC, '-' for None."""
     return "-" if x is None else format(x, spec)
-
-
-def table(header, body):
-    """A markdown table; also readable on a terminal."""
-    widths = [max(len(str(r[i])) for r in [header] + body)
-              for i in range(len(header))]
-
-    def line(r):
-        return "| " + " | ".join(str(c).ljust(w)
-                                 for c, w in zip(r, widths)) + " |"
-    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    return "\n".join([line(header), sep] + [line(r) for r in body])
 
 
 def budget_cells(fig):

@@ -26,6 +26,8 @@ import json
 import os
 import sys
 
+from mdtable import table
+
 MARK = "<>"
 
 FACTS = ["arch", "kernel", "machine", "series", "series_kind", "config",
@@ -129,18 +131,6 @@ SECTIONS = [
       ("per_1000_stores", "per 1000 stores", ".1f", "delta")],
      lambda r: r["test"]),
 ]
-
-
-def table(header, body):
-    """A markdown table; also readable on a terminal."""
-    widths = [max(len(str(r[i])) for r in [header] + body)
-              for i in range(len(header))]
-
-    def line(r):
-        return "| " + " | ".join(str(c).ljust(w)
-                                 for c, w in zip(r, widths)) + " |"
-    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    return "\n".join([line(header), sep] + [line(r) for r in body])
 
 
 def load(path):

@@ -8,10 +8,13 @@ import importlib.util
 import io
 import os
 import re
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = os.path.dirname(HERE)
 FIXTURES = os.path.join(HERE, "fixtures")
+# As when a script runs: its directory first on the path, for mdtable.
+sys.path.insert(0, SCRIPTS)
 
 _loaded = {}
 
