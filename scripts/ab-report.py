@@ -425,16 +425,9 @@ def verdict_at_most(ratio, limit):
 def icount_phases(pp):
     """The -icount ping-pong, one dict per phase, with its ratio to 'not
     loaded'."""
-    base = statistics.median(pp["not-loaded"])
-    body = []
-    for label in phase_order(pp):
-        v = pp[label]
-        med = statistics.median(v)
-        body.append({"phase": label, "runs": len(v), "median_us": med,
-                     "min_us": min(v), "max_us": max(v),
-                     "spread_pct": (max(v) - min(v)) / med * 100,
-                     "ratio": med / base})
-    return body
+    keep = ("phase", "runs", "median_us", "min_us", "max_us", "spread_pct")
+    return [{**{k: r[k] for k in keep}, "ratio": r["median_ratio"]}
+            for r in pingpong_phases(pp)]
 
 
 def icount_baseline(logs, base):
