@@ -176,6 +176,25 @@ mba_kdir_arch() {
 	fi
 }
 
+# mba_kernel [ARCH]: what module.sh, selftests.sh and rust-analyzer.sh
+# build against, set in kdir, arch, out (the out/ directory for what is
+# built) and lib_src (RUST_LIB_SRC, or empty): your own build when KDIR is
+# set, else the cached kernel of ARCH.
+# shellcheck disable=SC2034 # set for the caller
+mba_kernel() {
+	if [ -n "${KDIR:-}" ]; then
+		kdir=$(mba_own_kdir "$KDIR")
+		arch=$(mba_kdir_arch "$kdir")
+		out="$MBA_ROOT/out/kdir-$arch"
+		lib_src=${RUST_LIB_SRC:-}
+	else
+		arch=${1:?usage: $(basename "$0") ARCH}
+		kdir=$("$MBA_ROOT/scripts/kernel.sh" "$arch")
+		out=$(mba_out "$arch")
+		lib_src=$(mba_rust_lib_src)
+	fi
+}
+
 # mba_kdir_src KDIR: the source tree of KDIR, an O= build or an in-tree one.
 mba_kdir_src() {
 	if [ -L "$1/source" ]; then

@@ -11,20 +11,10 @@ set -euo pipefail
 # shellcheck source=env.sh
 . "$(dirname "$0")/env.sh"
 
-if [ -n "${KDIR:-}" ]; then
-	kdir=$(mba_own_kdir "$KDIR")
-	arch=$(mba_kdir_arch "$kdir")
-	mo="$MBA_ROOT/out/kdir-$arch/module"
-	lib_src=${RUST_LIB_SRC:+RUST_LIB_SRC=$RUST_LIB_SRC}
-else
-	arch=${1:?usage: module.sh ARCH}
-	kdir=$("$MBA_ROOT/scripts/kernel.sh" "$arch")
-	mo="$(mba_out "$arch")/module"
-	lib_src=RUST_LIB_SRC=$(mba_rust_lib_src)
-fi
+mba_kernel "${1-}"
+mo="$out/module"
 mkdir -p "$mo"
 
-# shellcheck disable=SC2086 # lib_src: one word, or none
 make -C "$kdir" M="$MBA_ROOT" MO="$mo" ARCH="$(mba_karch "$arch")" LLVM=1 \
-	$lib_src ${CLIPPY:+CLIPPY=1} modules >&2
+	${lib_src:+RUST_LIB_SRC="$lib_src"} ${CLIPPY:+CLIPPY=1} modules >&2
 echo "$mo/rust/membarrier_alt.ko"

@@ -10,15 +10,7 @@ set -euo pipefail
 # shellcheck source=env.sh
 . "$(dirname "$0")/env.sh"
 
-if [ -n "${KDIR:-}" ]; then
-	kdir=$(mba_own_kdir "$KDIR")
-	arch=$(mba_kdir_arch "$kdir")
-	lib_src=${RUST_LIB_SRC:-}
-else
-	arch=${1:?usage: rust-analyzer.sh ARCH}
-	kdir=$("$MBA_ROOT/scripts/kernel.sh" "$arch")
-	lib_src=$(mba_rust_lib_src)
-fi
+mba_kernel "${1-}"
 
 make -C "$kdir" M="$MBA_ROOT" ARCH="$(mba_karch "$arch")" LLVM=1 \
 	${lib_src:+RUST_LIB_SRC="$lib_src"} rust-analyzer >&2

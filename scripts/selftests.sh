@@ -11,18 +11,13 @@ set -euo pipefail
 # shellcheck source=env.sh
 . "$(dirname "$0")/env.sh"
 
+mba_kernel "${1-}"
 if [ -n "${KDIR:-}" ]; then
-	kdir=$(mba_own_kdir "$KDIR")
-	arch=$(mba_kdir_arch "$kdir")
 	src=${KSRC:-$(mba_kdir_src "$kdir")}
-	out="$MBA_ROOT/out/kdir-$arch/selftests"
 	[ -f "$kdir/usr/include/linux/membarrier.h" ] ||
 		mba_die "$kdir/usr/include has no UAPI headers: run 'make headers' there"
 else
-	arch=${1:?usage: selftests.sh ARCH}
-	kdir=$("$MBA_ROOT/scripts/kernel.sh" "$arch")
 	src=$("$MBA_ROOT/scripts/kernel-src.sh")
-	out="$(mba_out "$arch")/selftests"
 fi
 [ -f "$src/tools/testing/selftests/lib.mk" ] ||
 	mba_die "$src is not a kernel source tree (set KSRC)"
@@ -34,15 +29,16 @@ ppc64le) [ "$(uname -m)" = ppc64le ] || cross=powerpc64le-linux-gnu- ;;
 esac
 
 # The test kthreads module is built below, into out/, not by lib.mk.
-mkdir -p "$out"
-make -C "$MBA_ROOT/selftests" KSRC="$src" OUTPUT="$out" \
+tests="$out/selftests"
+mkdir -p "$tests"
+make -C "$MBA_ROOT/selftests" KSRC="$src" OUTPUT="$tests" \
 	KHDR_INCLUDES="-isystem $kdir/usr/include" CROSS_COMPILE="$cross" \
 	USERCFLAGS=-Werror TEST_GEN_MODS_DIR= >&2
 
 # The test-only kthread module goes beside the tests.
-mo="$out/../kthreads"
+mo="$out/kthreads"
 mkdir -p "$mo"
 make -C "$kdir" M="$MBA_ROOT/selftests/kthreads" MO="$mo" \
 	ARCH="$(mba_karch "$arch")" LLVM=1 modules >&2
-cp "$mo/membarrier_alt_kthreads.ko" "$out/"
-echo "$out"
+cp "$mo/membarrier_alt_kthreads.ko" "$tests/"
+echo "$tests"
