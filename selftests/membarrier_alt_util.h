@@ -148,6 +148,94 @@ static inline int alt_stats_reset(int fd)
 	return ioctl(fd, MEMBARRIER_ALT_IOC_STATS_RESET);
 }
 
+/* Adds the counters of @b that a reset zeroes to those of @a. */
+static inline void alt_stats_add(struct membarrier_alt_stats *a,
+				 const struct membarrier_alt_stats *b)
+{
+	int i;
+
+	a->nr_cpu_ids = b->nr_cpu_ids;
+	a->calls += b->calls;
+	a->ipis += b->ipis;
+	a->local += b->local;
+	a->hooks += b->hooks;
+	a->serialized += b->serialized;
+	a->hook_barriers += b->hook_barriers;
+	for (i = 0; i < MEMBARRIER_ALT_SKIP_NR; i++)
+		a->skipped[i] += b->skipped[i];
+	a->lazy_unknown += b->lazy_unknown;
+	for (i = 0; i < MEMBARRIER_ALT_MAX_CPUS; i++) {
+		a->ipis_per_cpu[i] += b->ipis_per_cpu[i];
+		a->hooks_per_cpu[i] += b->hooks_per_cpu[i];
+		a->hook_barriers_per_cpu[i] += b->hook_barriers_per_cpu[i];
+	}
+}
+
+/*
+ * Calls that found another process on a CPU a layout keeps free, at most,
+ * with the pause before the next try: 10 s of pauses in all.
+ */
+#define LAYOUT_MAX_INTRUDED	2000
+#define LAYOUT_PAUSE_US		5000
+
+/*
+ * A layout test arranges what every CPU runs: its own threads, often
+ * SCHED_FIFO, on some, and nothing on the others.  It cannot keep the
+ * rest of the system off the free CPUs: with FIFO spinners everywhere
+ * else, every runnable task of the machine is pulled there.  Under TCG the
+ * kselftest runner's own output filter (a perl process) can stay for
+ * seconds.  A private command counts a CPU that runs a user task of
+ * another mm under MEMBARRIER_ALT_SKIP_OTHER_MM, whatever the variant.
+ *
+ * layout_calls() issues @calls calls of @cmd through @variant, one at a
+ * time, and adds to *@sum the counters of each call that skipped exactly
+ * @other_mm CPUs as running another mm: the CPUs where the layout put
+ * one.  A call that skipped more found an intruder; its counters go to
+ * *@intruded instead, and it is issued again after a pause.  So *@sum
+ * holds the counters of @calls calls made on the layout, and the caller
+ * asserts exact counts on them; *@intruded still shows what the calls
+ * that met an intruder interrupted.  Only private commands: the global
+ * command's skip reasons depend on the runqueue state, not on the mm.
+ *
+ * Returns the number of calls that met an intruder, or -errno: of the
+ * first call or stats request that failed, or -EAGAIN when more than
+ * LAYOUT_MAX_INTRUDED did.  The stats are reset before every call.
+ */
+static inline int layout_calls(int fd, int cmd, unsigned int flags, int cpu,
+			       unsigned int variant, int calls,
+			       unsigned long long other_mm,
+			       struct membarrier_alt_stats *sum,
+			       struct membarrier_alt_stats *intruded)
+{
+	struct membarrier_alt_stats one;
+	int done = 0, met = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	memset(intruded, 0, sizeof(*intruded));
+	sum->variant = intruded->variant = variant;
+	while (done < calls) {
+		if (alt_stats_reset(fd) ||
+		    alt_membarrier(fd, cmd, flags, cpu, variant) ||
+		    alt_stats(fd, variant, &one))
+			return -errno;
+		if (one.skipped[MEMBARRIER_ALT_SKIP_OTHER_MM] == other_mm) {
+			alt_stats_add(sum, &one);
+			done++;
+			continue;
+		}
+		alt_stats_add(intruded, &one);
+		if (++met > LAYOUT_MAX_INTRUDED)
+			return -EAGAIN;
+		usleep(LAYOUT_PAUSE_US);
+	}
+	/* The oracle's counters are not reset: the latest are the totals. */
+	sum->oracle = one.oracle;
+	sum->oracle_mm_violations = one.oracle_mm_violations;
+	memcpy(sum->oracle_violations_per_cpu, one.oracle_violations_per_cpu,
+	       sizeof(one.oracle_violations_per_cpu));
+	return met;
+}
+
 /* The control file of the test kthreads, membarrier_alt_kthreads.ko. */
 #define KTHREADS_CTL	"/sys/kernel/debug/membarrier_alt_kthreads/ctl"
 
