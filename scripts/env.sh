@@ -186,13 +186,24 @@ mba_kernel() {
 		kdir=$(mba_own_kdir "$KDIR")
 		arch=$(mba_kdir_arch "$kdir")
 		out="$MBA_ROOT/out/kdir-$arch"
-		lib_src=${RUST_LIB_SRC:-}
+		lib_src=${RUST_LIB_SRC:-$(mba_default_lib_src)}
 	else
 		arch=${1:?usage: $(basename "$0") ARCH}
 		kdir=$("$MBA_ROOT/scripts/kernel.sh" "$arch")
 		out=$(mba_out "$arch")
 		lib_src=$(mba_rust_lib_src)
 	fi
+}
+
+# mba_default_lib_src: empty when rustc's sysroot has the rust-src
+# component (the kernel finds it there), else Debian's rust-src of the same
+# version if installed, which is what a build by the README used.
+mba_default_lib_src() {
+	local sysroot
+	sysroot=$(rustc --print sysroot 2>/dev/null) || return 0
+	[ -d "$sysroot/lib/rustlib/src/rust/library" ] && return 0
+	[ -d "$(mba_rust_lib_src)" ] && mba_rust_lib_src
+	return 0
 }
 
 # mba_kdir_src KDIR: the source tree of KDIR, an O= build or an in-tree one.
