@@ -24,12 +24,14 @@ unformatted: numbers as numbers (null where the table has '-'), facts as
 the strings they were given as.  Its keys, stable from "schema": 1 on:
 
   schema      1
-  meta        arch, kernel, machine, series, series_kind, config, vcpus,
-              possible, accel, host_cpus, guest_seconds (strings or null);
-              accel_kind ("tcg", "kvm", ...: accel's first word, "tcg"
-              without one), dmesg_clean (bool), rc (the guest's), starved
-              (bool: fewer host CPUs than vCPUs), host and guest (every
-              key=value fact and every meta row, as given)
+  meta        arch, commit (git describe --always --dirty of the tree
+              that ran it), kernel, machine, series, series_kind, config,
+              vcpus, possible, accel, host_cpus, guest_seconds (strings
+              or null); accel_kind ("tcg", "kvm", ...: accel's first
+              word, "tcg" without one), dmesg_clean (bool), rc (the
+              guest's), starved (bool: fewer host CPUs than vCPUs), host
+              and guest (every key=value fact and every meta row, as
+              given)
   latency     [{scenario, command, impl, n, median_ns, p99_ns,
               ipis_per_call, proc_ipis_per_call, unregistered_per_call
               (null for the syscall), ratio (median over the syscall's
@@ -556,7 +558,8 @@ def meta_data(rows, rc, host):
         starved = int(host["host_cpus"]) < int(meta.get("vcpus", 0))
     except (KeyError, ValueError):
         starved = False
-    return {"arch": host.get("arch"), "kernel": meta.get("kernel"),
+    return {"arch": host.get("arch"), "commit": host.get("commit"),
+            "kernel": meta.get("kernel"),
             "machine": meta.get("machine"), "series": host.get("series"),
             "series_kind": host.get("series_kind"),
             "config": host.get("config"), "vcpus": meta.get("vcpus"),
@@ -634,6 +637,7 @@ def md_header(report):
         f"> {note}",
         "",
         table(["fact", "value"], [
+            ["commit", host.get("commit", "?")],
             ["kernel", guest.get("kernel", "?")],
             ["guest machine", guest.get("machine", "?")],
             ["patch series hash", host.get("series", "?")],

@@ -112,6 +112,8 @@ set -e
 "$MBA_PYTHON" "$MBA_ROOT/scripts/ab-report.py" "$raw" "$out" \
 	"oracle_log=$out/oracle.log" \
 	"arch=$arch" \
+	"commit=$(git -C "$MBA_ROOT" describe --always --dirty 2>/dev/null ||
+		echo unknown)" \
 	"series=$(basename "$src" | sed 's/.*-//')" \
 	"series_kind=$MBA_SERIES" \
 	"config=$MBA_CONFIG" \
