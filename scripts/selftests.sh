@@ -35,9 +35,16 @@ make -C "$MBA_ROOT/selftests" KSRC="$src" OUTPUT="$tests" \
 	KHDR_INCLUDES="-isystem $kdir/usr/include" CROSS_COMPILE="$cross" \
 	USERCFLAGS=-Werror TEST_GEN_MODS_DIR= >&2
 
-# The test-only kthread module goes beside the tests.
+# The test-only kthread module goes beside the tests.  A kselftest build
+# of the target (lib.mk's TEST_GEN_MODS_DIR) builds it in place, and kbuild
+# refuses an out-of-tree build (MO=) of a source tree that holds one.
 mo="$out/kthreads"
 mkdir -p "$mo"
+if [ -f "$MBA_ROOT/selftests/kthreads/modules.order" ]; then
+	echo "selftests: removing the in-place build of selftests/kthreads (a kselftest build's)" >&2
+	make -C "$kdir" M="$MBA_ROOT/selftests/kthreads" \
+		ARCH="$(mba_karch "$arch")" LLVM=1 clean >&2
+fi
 make -C "$kdir" M="$MBA_ROOT/selftests/kthreads" MO="$mo" \
 	ARCH="$(mba_karch "$arch")" LLVM=1 modules >&2
 cp "$mo/membarrier_alt_kthreads.ko" "$tests/"
