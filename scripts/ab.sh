@@ -37,6 +37,9 @@ if [ "${MBA_AB_BASELINE:-0}" = 1 ] && [ "$MBA_SERIES" = proposed ]; then
 	mba_die "BASELINE=1 measures the series alone; run it without PROPOSED=1"
 fi
 
+# The tree the module and tests are built from, taken before they are.
+commit=$(git -C "$MBA_ROOT" describe --always --dirty 2>/dev/null ||
+	echo unknown)
 echo "=== $arch: build" >&2
 src=$("$MBA_ROOT/scripts/kernel-src.sh")
 tests=$("$MBA_ROOT/scripts/selftests.sh" "$arch")
@@ -112,8 +115,7 @@ set -e
 "$MBA_PYTHON" "$MBA_ROOT/scripts/ab-report.py" "$raw" "$out" \
 	"oracle_log=$out/oracle.log" \
 	"arch=$arch" \
-	"commit=$(git -C "$MBA_ROOT" describe --always --dirty 2>/dev/null ||
-		echo unknown)" \
+	"commit=$commit" \
 	"series=$(basename "$src" | sed 's/.*-//')" \
 	"series_kind=$MBA_SERIES" \
 	"config=$MBA_CONFIG" \
