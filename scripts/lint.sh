@@ -44,7 +44,7 @@ done
 	"$MBA_ROOT"/selftests/shim/*.c "$MBA_ROOT"/tools/*.[ch] \
 	"$MBA_ROOT"/include/uapi/linux/*.h)
 echo "lint: shellcheck" >&2
-(cd "$MBA_ROOT" && shellcheck -x scripts/*.sh .ci/run)
+(cd "$MBA_ROOT" && shellcheck -x scripts/*.sh tools/*.sh .ci/run)
 
 echo "lint: python" >&2
 (cd "$MBA_ROOT" && "$MBA_PYTHON" -m pyflakes scripts/*.py scripts/tests/*.py &&
