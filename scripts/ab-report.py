@@ -1137,12 +1137,38 @@ def grouped_bars(ax, groups, series, value, colors, err=None, base=0.0):
     return drawn
 
 
+LOG_LADDER = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 0.8, 0.9, 1, 1.1, 1.25, 1.5,
+              2, 3, 5, 10, 20, 50, 100, 200, 500, 1000]
+
+
+def spaced_log_ticks(lo, hi, gap=0.06):
+    """The ticks of LOG_LADDER within [lo, hi] that keep at least gap (a
+    fraction of the axis, in log scale) from each other: from 1 upwards,
+    then from 1 downwards, so that 1 always stays and the ticks that
+    crowd it give way."""
+    ticks = [t for t in LOG_LADDER if lo <= t <= hi]
+    if not ticks or lo <= 0 or hi <= lo:
+        return ticks
+    step = gap * (math.log10(hi) - math.log10(lo))
+
+    def walk(side, last):
+        out = []
+        for t in side:
+            if last is None or abs(math.log10(t / last)) >= step:
+                out.append(t)
+                last = t
+        return out
+
+    up = walk([t for t in ticks if t >= 1], None)
+    one = 1 if up and up[0] == 1 else None
+    down = walk([t for t in reversed(ticks) if t < 1], one)
+    return sorted(up + down)
+
+
 def log_ticks(ax):
     """Readable ticks for a log axis of ratios."""
-    ladder = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 0.8, 0.9, 1, 1.1, 1.25, 1.5,
-              2, 3, 5, 10, 20, 50, 100, 200, 500, 1000]
     lo, hi = ax.get_ylim()
-    ticks = [t for t in ladder if lo <= t <= hi]
+    ticks = spaced_log_ticks(lo, hi)
     ax.set_yticks(ticks)
     ax.set_yticklabels([f"{t:g}" for t in ticks])
     ax.minorticks_off()

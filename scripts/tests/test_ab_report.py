@@ -448,6 +448,27 @@ class CommandLineTest(unittest.TestCase):
                                                         "report.json")))
 
 
+class LogTicksTest(unittest.TestCase):
+    def spacing(self, lo, hi, ticks):
+        span = math.log10(hi) - math.log10(lo)
+        return min(math.log10(b / a) for a, b in zip(ticks, ticks[1:])) / span
+
+    def test_wide_axis_keeps_one_and_drops_its_crowd(self):
+        ticks = ab.spaced_log_ticks(0.3, 300)
+        self.assertIn(1, ticks)
+        for crowded in (0.9, 1.1, 1.25):
+            self.assertNotIn(crowded, ticks)
+        self.assertGreaterEqual(self.spacing(0.3, 300, ticks), 0.06)
+
+    def test_narrow_axis_keeps_the_ladder(self):
+        self.assertEqual(ab.spaced_log_ticks(0.85, 1.3), [0.9, 1, 1.1, 1.25])
+
+    def test_axis_without_one(self):
+        ticks = ab.spaced_log_ticks(2, 30)
+        self.assertEqual(ticks[0], 2)
+        self.assertGreaterEqual(self.spacing(2, 30, ticks), 0.06)
+
+
 class PlotTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
