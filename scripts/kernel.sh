@@ -13,6 +13,8 @@ arch=${1:?usage: kernel.sh ARCH}
 karch=$(mba_karch "$arch")
 frags=("$MBA_ROOT/qemu/common.config" "$MBA_ROOT/qemu/$arch.config")
 frags+=("$MBA_ROOT/qemu/$MBA_CONFIG.config")
+# The bench kernels follow Debian's config, partly per arch.
+[ "$MBA_CONFIG" != bench ] || frags+=("$MBA_ROOT/qemu/bench-$arch.config")
 for f in "${frags[@]}"; do
 	[ -f "$f" ] || mba_die "missing config fragment $f"
 done
@@ -78,6 +80,11 @@ mkdir -p "$out"
 			 END { for (i = 1; i <= n; i++)
 				if (!seen[order[i]]++) print last[order[i]] }')
 	[ "$bad" -eq 0 ] || mba_die "config fragments not satisfied (see above)"
+	if [ "$MBA_CONFIG" = bench ]; then
+		"$MBA_ROOT/scripts/bench-config-check.sh" "$arch" "$out/.config" \
+			>"$out/debian-check.txt" ||
+			mba_die "not configured as Debian: $(grep -E '^(DIFFERS|STALE)' "$out/debian-check.txt")"
+	fi
 
 	kmake -j"$(($(nproc) + 1))" "${targets[@]}"
 } >"$out.log" 2>&1 || {
