@@ -38,12 +38,22 @@ add_suites() {
 	local uri
 	uri=$(debian_uri)
 	[ -n "$uri" ] || mba_die "no Debian URI found in debian.sources"
+	# trixie-backports also for arm64 and ppc64el: Debian's kernel configs
+	# of every arch (linux-config-7.3) are the reference of the bench
+	# kernels (scripts/debian-config.sh).
 	$SUDO tee "$SOURCES" >/dev/null <<EOS
 Types: deb
 URIs: $uri
-Suites: bookworm-backports trixie trixie-backports
+Suites: bookworm-backports trixie
 Components: main
 Architectures: amd64
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: $uri
+Suites: trixie-backports
+Components: main
+Architectures: amd64 arm64 ppc64el
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOS
 	$SUDO tee "$PREFS" >/dev/null <<EOS
