@@ -647,10 +647,13 @@ def md_header(report):
                           "patches/proposed/*.patch (PROPOSED=1)"}
              .get(host.get("series_kind"), host.get("series_kind", "?"))],
             ["kernel config",
-             {"bench": "bench: no lock debugging (qemu/bench.config)",
+             {"bench": "bench: Debian's 7.3 config on the measured paths "
+                       "(qemu/bench.config, qemu/bench-<arch>.config)",
               "check": "check: make check's, lockdep on "
                        "(qemu/check.config)"}
              .get(host.get("config"), host.get("config", "?"))],
+            ["preemption", guest.get("preempt", "?")],
+            ["CPU vulnerabilities", guest.get("mitigations", "?")],
             ["vCPUs", guest.get("vcpus", "?")],
             ["possible CPUs", guest.get("possible", "?")],
             ["accelerator", host.get("accel", "not given: taken as TCG")],

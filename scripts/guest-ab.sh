@@ -25,6 +25,27 @@ bench="$dir/membarrier_alt_bench"
 . "$(dirname "$0")/guest-lib.sh"
 csv=$(mktemp)
 
+# The preemption model the kernel runs with (a PREEMPT_DYNAMIC kernel
+# names the current one in brackets), or the one it was built with.
+preempt_model() {
+	local f=/sys/kernel/debug/sched/preempt
+	if [ -r "$f" ]; then
+		sed -n 's/.*(\([a-z]*\)).*/\1/p' "$f"
+	else
+		uname -v | grep -oE 'PREEMPT_[A-Z]+|PREEMPT ' | head -1
+	fi
+}
+
+# What the kernel turned on against the CPU QEMU presents, one
+# "name: state" per vulnerability, without the commas of the CSV.
+mitigations() {
+	local f
+	for f in /sys/devices/system/cpu/vulnerabilities/*; do
+		[ -r "$f" ] || continue
+		printf '%s: %s; ' "${f##*/}" "$(tr ',' ' ' <"$f")"
+	done
+}
+
 b() {
 	"$bench" "$@" >>"$csv"
 }
@@ -35,6 +56,8 @@ b() {
 	echo "meta,vcpus,$(nproc)"
 	echo "meta,possible,$(cat /sys/devices/system/cpu/possible)"
 	echo "meta,module,$([ -n "${MBA_KO:-}" ] && echo loaded || echo none)"
+	echo "meta,preempt,$(preempt_model)"
+	echo "meta,mitigations,$(mitigations)"
 } >"$csv"
 
 r=1
