@@ -71,6 +71,7 @@ the floors they need).
 
 import argparse
 import csv
+import itertools
 import json
 import math
 import os
@@ -89,11 +90,16 @@ PINGPONG = ["not-loaded", "loaded", "attached-unregistered",
 FLOORS = ["syscall-einval", "ioctl-einval", "ioctl-enotty"]
 COLORS = ["#4d4d4d", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
 
-# The budgets: intree's median over the syscall's; 'loaded' over 'not
-# loaded' in instructions; the patched kernel over the unpatched one.
+# The budgets (issue 22), all judged on the -icount boots: intree in
+# instructions over the ioctl bound (an ioctl rejected before it reads its
+# argument plus the syscall's own work); the module loaded with its hooks
+# attached and no mm registered over not loaded; the patched kernel with
+# nothing attached over the unpatched one.  LATENCY_BUDGET is issue 6's
+# budget against the syscall in host time, kept for the host-time table.
 LATENCY_BUDGET = 1.10
-LOADED_BUDGET = 1.02
-BASELINE_BUDGET = 1.01
+BOUND_BUDGET = 1.15
+LOADED_BUDGET = 1.002
+BASELINE_BUDGET = 1.0005
 
 ROW = {
     "meta": re.compile(r"^meta,([a-z_]+),(.*)$"),
@@ -292,7 +298,9 @@ def budget_figures(intree, syscall, f, ratios=None):
            "ci_high": None,
            "floors_ns": {k: f[k] for k in FLOORS if k in f},
            "ioctl_nothing_ratio": None, "ioctl_work_ratio": None,
-           "ratio_without_entry": None}
+           "ratio_without_entry": None, "bound": None,
+           "bound_ratio": None, "bound_limit": BOUND_BUDGET,
+           "bound_verdict": None}
     lo = hi = r
     if ratios is not None:
         fig["turns"] = len(ratios)
@@ -313,6 +321,10 @@ def budget_figures(intree, syscall, f, ratios=None):
             work = syscall - f["syscall-einval"]
             lim = (f["ioctl-enotty"] + work) / syscall
             fig["ioctl_work_ratio"] = lim
+            fig["bound"] = f["ioctl-enotty"] + work
+            fig["bound_ratio"] = intree / fig["bound"]
+            fig["bound_verdict"] = verdict_at_most(fig["bound_ratio"],
+                                                   BOUND_BUDGET)
             if lo > LATENCY_BUDGET and lim > LATENCY_BUDGET:
                 verdict = "OVER, unreachable by ioctl"
     fig["verdict"] = verdict
@@ -452,27 +464,26 @@ def icount_baseline(logs, base):
 
 
 def icount_latency(rows):
-    """The idle latency rows of the -icount boot, in instructions: one dict
-    per command with a syscall row."""
-    lat = {(c, i): int(med) for sc, c, i, _n, med, _p99, _ipis, _pipis,
-           _unreg in rows["latency"] if sc == "idle"}
-    floor = {c: f for (sc, c), f in floors_by_group(rows).items()
-             if sc == "idle"}
+    """The latency rows of the -icount boot, in instructions: one dict per
+    (scenario, command) with a syscall row."""
+    lat = {(sc, c, i): int(med) for sc, c, i, _n, med, _p99, _ipis, _pipis,
+           _unreg in rows["latency"]}
+    floor = floors_by_group(rows)
     body = []
-    for cmd in CMDS:
-        sys_ = lat.get((cmd, "syscall"))
+    for sc, cmd in itertools.product(SCENARIOS, CMDS):
+        sys_ = lat.get((sc, cmd, "syscall"))
         if not sys_:
             continue
         impls = {}
         for impl in IMPLS[1:]:
-            v = lat.get((cmd, impl))
+            v = lat.get((sc, cmd, impl))
             if v:
                 impls[impl] = {"instructions": v, "ratio": v / sys_}
-        intree = lat.get((cmd, "intree"))
-        body.append({"command": cmd, "syscall_instructions": sys_,
-                     "impls": impls,
+        intree = lat.get((sc, cmd, "intree"))
+        body.append({"scenario": sc, "command": cmd,
+                     "syscall_instructions": sys_, "impls": impls,
                      "budget": budget_figures(intree, sys_,
-                                              floor.get(cmd, {}))
+                                              floor.get((sc, cmd), {}))
                      if intree else None})
     return body
 
@@ -489,12 +500,15 @@ def icount_data(logs):
     phases = icount_phases(pp)
     ratio = {p["phase"]: p["ratio"] for p in phases}
     budgets = []
-    if "loaded" in ratio:
-        budgets.append({"budget": "module loaded, nothing registered / "
-                                  "not loaded",
-                        "ratio": ratio["loaded"], "limit": LOADED_BUDGET,
-                        "verdict": verdict_at_most(ratio["loaded"],
-                                                   LOADED_BUDGET)})
+    for phase, what in (("loaded", "module loaded, nothing attached"),
+                        ("attached-unregistered",
+                         "module loaded, hooks attached, nothing "
+                         "registered")):
+        if phase in ratio:
+            budgets.append({"budget": f"{what} / not loaded",
+                            "ratio": ratio[phase], "limit": LOADED_BUDGET,
+                            "verdict": verdict_at_most(ratio[phase],
+                                                       LOADED_BUDGET)})
     baseline, budget = icount_baseline(
         logs, statistics.median(pp["not-loaded"]))
     if budget:
@@ -856,49 +870,54 @@ def md_icount(report):
                    f"max {b['max_us']:.3f} ({b['runs']} runs)."]
     md += ["", table(["budget (instructions)", "ratio", "at most",
                       "verdict"],
-                     [[x["budget"], f"{x['ratio']:.4f}", f"{x['limit']:.2f}",
+                     [[x["budget"], f"{x['ratio']:.4f}", f"{x['limit']:g}",
                        x["verdict"]] for x in ic["budgets"]])]
     return md + md_icount_latency(ic["latency"])
 
 
 def md_icount_latency(rows):
-    """The idle latency rows of the -icount boot, in instructions."""
+    """The latency rows of the -icount boot, in instructions, with intree
+    against the ioctl bound."""
     if not rows:
         return []
     body = []
     for x in rows:
         sys_ = x["syscall_instructions"]
-        r = [x["command"], sys_]
+        r = [x["command"], x["scenario"], sys_]
         for impl in IMPLS[1:]:
             v = x["impls"].get(impl)
             r.append(f"{v['instructions']} ({v['ratio']:.3f})" if v
                      else "-")
-        if x["budget"]:
-            _r, verdict, fl, low, bound, rw, _turn = budget_cells(
-                x["budget"])
-            r += [fl, low, bound, rw, verdict]
+        b = x["budget"]
+        if b:
+            _r, _v, fl, low, _bound, rw, _turn = budget_cells(b)
+            r += [fl, low, rw, fmt(b["bound"], "d"),
+                  fmt(b["bound_ratio"], ".3f"), b["bound_verdict"] or "-"]
         else:
-            r += ["-"] * 5
+            r += ["-"] * 6
         body.append(r)
     return ["",
-            "### Latency per call, other CPUs idle, in instructions",
+            "### Latency per call, in instructions",
             "",
-            "The idle scenario of the latency matrix, in the same -icount "
-            "boot: median instructions per call (the caller's, plus "
-            "whatever the idle CPUs execute meanwhile, which is nothing "
-            "here: no IPIs). These ratios repeat from run to run, and "
-            "so do their floors, which in host time jitter by more than "
-            "the differences between them: the bound of 'OVER, "
-            "unreachable by ioctl' is best read here. `make profile` "
-            "breaks these calls down function by function.",
+            "The latency matrix's scenarios that the -icount boot runs "
+            "(the other CPUs idle, and our threads on CPUs 1-3): median "
+            "instructions per call, the caller's plus whatever the other "
+            "vCPUs execute meanwhile (nothing when they are idle and get "
+            "no IPI). These figures repeat from run to run, and so do "
+            "their floors. The ioctl bound is the cheapest any "
+            "implementation behind ioctl() can be: an ioctl rejected "
+            "before it reads its argument (ENOTTY) plus what the syscall "
+            f"spends beyond its own EINVAL floor. Budget: intree at most "
+            f"{BOUND_BUDGET:.2f}x that bound. `make profile` breaks these "
+            "calls down function by function.",
             "",
-            table(["command", "syscall"] + [f"{i} (ratio)" for i in
-                                            IMPLS[1:]] +
+            table(["command", "scenario", "syscall"] +
+                  [f"{i} (ratio)" for i in IMPLS[1:]] +
                   ["floor (syscall EINVAL / ioctl EINVAL / ioctl ENOTTY)",
                    "an ioctl doing nothing / syscall",
-                   "... doing the syscall's work / syscall",
                    "intree without ioctl entry cost",
-                   "intree against 1.10x"], body)]
+                   "ioctl bound", "intree / bound",
+                   f"at most {BOUND_BUDGET:.2f}x"], body)]
 
 
 def md_rseq(report):

@@ -123,7 +123,7 @@ class CompareTest(unittest.TestCase):
         _s, out = self.run_compare(self.a, self.write(rb))
         rows = md_table(out, "## Budgets in instructions (-icount)")
         self.assertEqual([r[-3:] for r in rows],
-                         [["within", "-", cmp_.MARK]] * 2)
+                         [["OVER", "-", cmp_.MARK]] * 3)
 
     def write(self, report):
         path = os.path.join(self.tmp.name, f"r{id(report)}.json")
