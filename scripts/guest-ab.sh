@@ -9,17 +9,18 @@
 # The scheduler-cost phases run in rounds, each from "not loaded" to "hooks
 # attached, mm registered", so that a drift of the (emulated) machine over
 # time spreads over every phase instead of biasing one.  CALLS=0 skips the
-# latency phase, ITERATIONS=0 the litmus, and SCENARIO limits the latency
-# phase to one scenario (the -icount boots of scripts/ab.sh).
+# latency phase, ITERATIONS=0 the litmus, and SCENARIOS limits the latency
+# phase to those scenarios, comma-separated (the -icount boots of
+# scripts/ab.sh).
 #
-# usage: guest-ab.sh DIR [ROUNDS [CALLS [ITERATIONS [SCENARIO]]]]
+# usage: guest-ab.sh DIR [ROUNDS [CALLS [ITERATIONS [SCENARIOS]]]]
 set -euo pipefail
 
-dir=${1:?usage: guest-ab.sh DIR [ROUNDS [CALLS [ITERATIONS [SCENARIO]]]]}
+dir=${1:?usage: guest-ab.sh DIR [ROUNDS [CALLS [ITERATIONS [SCENARIOS]]]]}
 rounds=${2:-3}
 calls=${3:-2000}
 iterations=${4:-3000}
-scenario=${5-}
+scenarios=${5-}
 bench="$dir/membarrier_alt_bench"
 # shellcheck source=guest-lib.sh
 . "$(dirname "$0")/guest-lib.sh"
@@ -81,9 +82,14 @@ done
 
 if [ -n "${MBA_KO:-}" ] && [ "$calls" -gt 0 ]; then
 	insmod "$dir/membarrier_alt_kthreads.ko"
-	# shellcheck disable=SC2086 # no scenario: no argument
-	b latency "$calls" $scenario
-	if [ -z "$scenario" ]; then
+	if [ -z "$scenarios" ]; then
+		b latency "$calls"
+	else
+		for sc in ${scenarios//,/ }; do
+			b latency "$calls" "$sc"
+		done
+	fi
+	if [ -z "$scenarios" ]; then
 		b rseq-cpu "$calls"
 	fi
 	if [ "$iterations" -gt 0 ]; then
