@@ -15,6 +15,11 @@
 //! The hooks are attached to the kernel (`membarrier_sched_hooks_register()`)
 //! before the first opt-in, so that a kernel with the module loaded but no
 //! hook variant in use pays nothing, and detached when the module goes away.
+//! Attached, they are called only for an mm that carries one of the opt-in
+//! bits: the kernel tests them at the hook point before it calls anything
+//! (`membarrier_mm_hooked()`), so the switches of every other mm cost a
+//! load and a test. Each callback still tests its own bit, since an mm may
+//! have opted into the other hook variant only.
 
 use kernel::{
     bindings,

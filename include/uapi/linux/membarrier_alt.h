@@ -122,7 +122,10 @@ enum membarrier_alt_skip {
  * @ipis:	IPI handler runs on a CPU other than the sender's.
  * @local:	handler runs on the sender's own CPU (SYNC_CORE runs it there,
  *		and FLAG_CPU may name the calling CPU).
- * @hooks:	scheduler hook invocations attributed to this variant.
+ * @hooks:	scheduler hook invocations attributed to this variant.  The
+ *		kernel calls the hooks only for an mm that opted into one of
+ *		the hook variants (membarrier_mm_hooked()), so switches of
+ *		other mms never count here.
  * @serialized:	runs of the architecture's core serialization in SYNC_CORE
  *		IPI handlers of this variant, on any CPU.
  * @hook_barriers: times the scheduler hooks of this variant acted for an
