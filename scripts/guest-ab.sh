@@ -11,16 +11,17 @@
 # time spreads over every phase instead of biasing one.  CALLS=0 skips the
 # latency phase, ITERATIONS=0 the litmus, and SCENARIOS limits the latency
 # phase to those scenarios, comma-separated (the -icount boots of
-# scripts/ab.sh).
+# scripts/ab.sh), and CMDS to those commands (scripts/scale.sh).
 #
-# usage: guest-ab.sh DIR [ROUNDS [CALLS [ITERATIONS [SCENARIOS]]]]
+# usage: guest-ab.sh DIR [ROUNDS [CALLS [ITERATIONS [SCENARIOS [CMDS]]]]]
 set -euo pipefail
 
-dir=${1:?usage: guest-ab.sh DIR [ROUNDS [CALLS [ITERATIONS [SCENARIOS]]]]}
+dir=${1:?usage: guest-ab.sh DIR [ROUNDS [CALLS [ITERATIONS [SCENARIOS [CMDS]]]]]}
 rounds=${2:-3}
 calls=${3:-2000}
 iterations=${4:-3000}
 scenarios=${5-}
+cmds=${6-}
 bench="$dir/membarrier_alt_bench"
 # shellcheck source=guest-lib.sh
 . "$(dirname "$0")/guest-lib.sh"
@@ -86,7 +87,8 @@ if [ -n "${MBA_KO:-}" ] && [ "$calls" -gt 0 ]; then
 		b latency "$calls"
 	else
 		for sc in ${scenarios//,/ }; do
-			b latency "$calls" "$sc"
+			# shellcheck disable=SC2086 # no CMDS: no argument
+			b latency "$calls" "$sc" $cmds
 		done
 	fi
 	if [ -z "$scenarios" ]; then

@@ -4,7 +4,7 @@
  * module's variants, on one boot.  Not a test: it asserts nothing and
  * prints CSV rows on stdout, progress lines ("# progress: ...") on stderr.
  *
- *   membarrier_alt_bench latency [CALLS [SCENARIO]]
+ *   membarrier_alt_bench latency [CALLS [SCENARIO [CMD,...]]]
  *	latency,<scenario>,<cmd>,<impl>,<n>,<median_ns>,<p99_ns>,
  *		<ipis_per_call>,<proc_ipis_per_call>,<unregistered_per_call>
  *	The caller runs on CPU0, with a second thread of its process
@@ -17,7 +17,10 @@
  *	kthread_use_mm() of our mm, on CPU3 one with no mm, which holds
  *	lazily whatever CPU3 ran last: our mm, after the own-threads
  *	scenario); with another process; mixed.  SCENARIO runs one of
- *	them only (idle, own-threads, kthreads, other-process, mixed).
+ *	them only (idle, own-threads, kthreads, other-process, mixed), and
+ *	CMD,... only those commands (by the names in bench_cmds[]).
+ *	own-threads spins on every online CPU but CPU0, the others use
+ *	CPUs 1-3.
  *	ipis_per_call comes from the module's counters for the variants,
  *	and from the function-call IPI line of /proc/interrupts (all CPUs,
  *	so an upper bound) for the syscall, which proc_ipis_per_call
@@ -81,7 +84,12 @@
 #include "membarrier_alt_litmus.h"
 #include "membarrier_alt_util.h"
 
-#define NR_SPIN_CPUS	3	/* CPUs 1..3; the caller is on CPU0 */
+/*
+ * CPUs 1..MAX_SPIN_CPUS may get a spinner; the caller is on CPU0.  The
+ * own-threads scenario spins on every other online CPU (1..3 in the 4-CPU
+ * guests of make ab, up to 63 for make scale); the others use CPUs 1..3.
+ */
+#define MAX_SPIN_CPUS	63
 
 static const struct {
 	int cmd;
@@ -121,7 +129,7 @@ static long long now_ns(void)
 
 /* Busy threads of ours, one per CPU in spin_mask. */
 static atomic_int stop;
-static pthread_t spinners[NR_SPIN_CPUS + 1];
+static pthread_t spinners[MAX_SPIN_CPUS + 1];
 static unsigned int target;	/* the use_mm kthread stores here */
 
 static void *spin(void *arg)
@@ -145,7 +153,7 @@ static void spin_start(int cpu)
  * registered, it inherits the GLOBAL_EXPEDITED registration: a target of
  * GLOBAL_EXPEDITED, and another mm for the private commands.
  */
-static pid_t other_start(unsigned int mask)
+static pid_t other_start(unsigned long long mask)
 {
 	pid_t pid = fork();
 	int cpu;
@@ -154,8 +162,8 @@ static pid_t other_start(unsigned int mask)
 		die("fork");
 	if (pid)
 		return pid;
-	for (cpu = 1; cpu <= NR_SPIN_CPUS; cpu++)
-		if (mask & (1U << cpu))
+	for (cpu = 1; cpu <= MAX_SPIN_CPUS; cpu++)
+		if (mask & (1ULL << cpu))
 			spin_start(cpu);
 	pause();
 	_exit(0);
@@ -169,13 +177,14 @@ static const char *const scenario_names[] = {
 
 struct setup {
 	pid_t other;
-	unsigned int ours;	/* CPUs with a spinner of ours */
+	unsigned long long ours;	/* CPUs with a spinner of ours */
 	int kthreads;
 };
 
 static void scenario_start(enum scenario s, struct setup *st)
 {
 	char cmd[64];
+	long online;
 	int cpu;
 
 	memset(st, 0, sizeof(*st));
@@ -184,7 +193,11 @@ static void scenario_start(enum scenario s, struct setup *st)
 	case IDLE:
 		break;
 	case OURS:
-		st->ours = 0xe;
+		/* Every online CPU but ours (CPU0): online CPUs are 0..n-1. */
+		online = sysconf(_SC_NPROCESSORS_ONLN);
+		if (online > MAX_SPIN_CPUS + 1)
+			online = MAX_SPIN_CPUS + 1;
+		st->ours = online > 1 ? ~0ULL >> (64 - online) & ~1ULL : 0;
 		break;
 	case KTHREADS:
 		/* CPU1: preempts a thread of ours, so holds our mm lazily. */
@@ -216,8 +229,8 @@ static void scenario_start(enum scenario s, struct setup *st)
 	default:
 		break;
 	}
-	for (cpu = 1; cpu <= NR_SPIN_CPUS; cpu++)
-		if (st->ours & (1U << cpu))
+	for (cpu = 1; cpu <= MAX_SPIN_CPUS; cpu++)
+		if (st->ours & (1ULL << cpu))
 			spin_start(cpu);
 	usleep(50000);
 }
@@ -227,8 +240,8 @@ static void scenario_stop(struct setup *st)
 	int cpu;
 
 	atomic_store(&stop, 1);
-	for (cpu = 1; cpu <= NR_SPIN_CPUS; cpu++)
-		if (st->ours & (1U << cpu))
+	for (cpu = 1; cpu <= MAX_SPIN_CPUS; cpu++)
+		if (st->ours & (1ULL << cpu))
 			pthread_join(spinners[cpu], NULL);
 	if (st->kthreads && kthreads_ctl("stop"))
 		die("kthreads ctl stop");
@@ -492,7 +505,23 @@ static void register_everything(int fd)
 		die("register hook variants");
 }
 
-static void run_latency(int fd, int n, const char *only)
+/* Whether @name is one of the comma-separated @cmds; NULL @cmds has all. */
+static bool cmd_wanted(const char *cmds, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p = cmds;
+
+	if (!cmds)
+		return true;
+	while ((p = strstr(p, name))) {
+		if ((p == cmds || p[-1] == ',') && (!p[len] || p[len] == ','))
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+static void run_latency(int fd, int n, const char *only, const char *cmds)
 {
 	int total = NR_SCENARIOS * ARRAY_SIZE(bench_cmds);
 	long long *t = calloc((size_t)n * NR_ROWS, sizeof(*t));
@@ -518,6 +547,8 @@ static void run_latency(int fd, int n, const char *only)
 	for (s = first; s <= last; s++) {
 		scenario_start(s, &st);
 		for (ci = 0; ci < (int)ARRAY_SIZE(bench_cmds); ci++) {
+			if (!cmd_wanted(cmds, bench_cmds[ci].name))
+				continue;
 			fprintf(stderr, "# progress: latency %d/%d %s %s\n",
 				++group, total, scenario_names[s],
 				bench_cmds[ci].name);
@@ -908,7 +939,7 @@ int main(int argc, char **argv)
 		die(MEMBARRIER_ALT_DEVICE);
 	if (!strcmp(what, "latency")) {
 		run_latency(fd, argc > 2 ? atoi(argv[2]) : 2000,
-			    argc > 3 ? argv[3] : NULL);
+			    argc > 3 ? argv[3] : NULL, argc > 4 ? argv[4] : NULL);
 	} else if (!strcmp(what, "rseq-cpu")) {
 		run_rseq_cpu(fd, argc > 2 ? atoi(argv[2]) : 2000);
 	} else if (!strcmp(what, "litmus")) {
@@ -917,7 +948,7 @@ int main(int argc, char **argv)
 		run_profile(fd, argc > 2 ? atoi(argv[2]) : 2000);
 	} else {
 		fprintf(stderr,
-			"usage: %s latency [CALLS [SCENARIO]]\n"
+			"usage: %s latency [CALLS [SCENARIO [CMD,...]]]\n"
 			"       %s pingpong LABEL [VARIANT] [ROUNDS]\n"
 			"       %s attach\n"
 			"       %s rseq-cpu [CALLS]\n"
