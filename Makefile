@@ -28,6 +28,7 @@ help: ## List the targets
 	@echo "           ARCH=<arch> ROUNDS=$(ROUNDS) CALLS=$(CALLS) ITERATIONS=$(ITERATIONS)"
 	@echo "           for 'make ab' (ARCH=, CALLS= also for 'make profile'),"
 	@echo "           BASELINE=1 (also boot unpatched 7.3) for 'make ab',"
+	@echo "           CPUS='$(CPUS)' SCALE_CALLS=$(SCALE_CALLS) for 'make scale',"
 	@echo "           PROPOSED=1 (kernels with patches/proposed/ too) for any target,"
 	@echo "           MBA_CONFIG=check for 'make ab' on the lockdep kernels of 'make check',"
 	@echo "           CLIPPY=1 for 'make module', MBA_CACHE=<dir> for builds,"
@@ -79,6 +80,13 @@ ab: deps ## A/B against in-tree membarrier in one guest (ARCH=, default x86_64) 
 profile: deps ## Kernel instructions per call, function by function (ARCH=, CALLS=) -> results/
 	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u ARCH scripts/profile.sh $(AB_ARCH) $(CALLS)
 
+# `make scale CPUS="4 16 64"`: one -icount boot per CPU count.
+CPUS ?= 4 16 64
+SCALE_CALLS ?= 200
+
+scale: deps ## Instructions per call against online CPUs, with per-CPU fits (ARCH=, CPUS=) -> results/
+	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u ARCH scripts/scale.sh $(AB_ARCH) $(SCALE_CALLS) $(CPUS)
+
 # RUN reaches the guest unexpanded by make, so RUN='echo $(uname -r)' works.
 export MBA_RUN := $(value RUN)
 
@@ -100,5 +108,5 @@ clean: ## Remove out/ (module and selftest objects); the cache stays
 	rm -f rust/.*.cmd rust/*.o rust/*.ko rust/*.mod* .*.cmd Module.symvers \
 		modules.order rust-project.json
 
-.PHONY: help deps kernel module selftests check ab profile vm rust-analyzer \
+.PHONY: help deps kernel module selftests check ab profile scale vm rust-analyzer \
 	compare lint clean
