@@ -16,6 +16,14 @@
 //! are measured by. A reset therefore never writes those counters: it
 //! records their current values as the base that later reads subtract.
 //! Totals are summed when read.
+//!
+//! Nothing is counted while nobody reads the counters: the commands, IPI
+//! handlers and hooks test one word ([`counting()`]) and do no other
+//! bookkeeping until an open file of the device asks for the counters
+//! (`MEMBARRIER_ALT_IOC_STATS` or `_STATS_RESET`, see device.rs), and from
+//! when the last such file is closed. So a measurement that never reads
+//! them (`make ab`'s timed turns) measures no bookkeeping of the module's,
+//! and a test, which asks before the calls it counts, sees every one.
 
 use core::fmt;
 use kernel::{
@@ -134,6 +142,10 @@ impl Counters {
     fn count_here(&self, what: Event) {
         let i = what as usize;
 
+        if !counting() {
+            return;
+        }
+
         match self.per_cpu.get(CpuId::current().as_u32() as usize) {
             Some(c) => {
                 // Per the invariant of `CpuCounters`: this CPU, in this
@@ -171,18 +183,46 @@ impl Counters {
 
 static COUNTERS: [Counters; NR_VARIANTS] = [const { Counters::new() }; NR_VARIANTS];
 
+/// How many open files of the device asked for the counters and are still
+/// open.
+static READERS: Atomic<u32> = Atomic::new(0);
+
+/// Whether anything is counted now: some open file asked for the counters.
+///
+/// Relaxed: a reader asks with an ioctl that returns before it issues,
+/// or starts whatever issues, the calls it counts; its own later system
+/// calls, and threads and processes it creates afterwards, see the store.
+#[inline]
+pub(crate) fn counting() -> bool {
+    READERS.load(Relaxed) != 0
+}
+
+/// An open file asked for the counters, for the first time.
+pub(crate) fn reader_opened() {
+    READERS.add(1, Relaxed);
+}
+
+/// A file that asked for the counters was closed.
+pub(crate) fn reader_closed() {
+    READERS.fetch_sub(1, Relaxed);
+}
+
 fn of(variant: Variant) -> &'static Counters {
     &COUNTERS[variant.index()]
 }
 
 /// Counts one command issued with `variant`.
 pub(crate) fn call(variant: Variant) {
-    of(variant).calls.add(1, Relaxed);
+    if counting() {
+        of(variant).calls.add(1, Relaxed);
+    }
 }
 
 /// Counts one CPU that `variant` decided not to interrupt.
 pub(crate) fn skip(variant: Variant, why: Skip) {
-    of(variant).skipped[why as usize].add(1, Relaxed);
+    if counting() {
+        of(variant).skipped[why as usize].add(1, Relaxed);
+    }
 }
 
 /// Counts `skipped[why]` CPUs that `variant` decided not to interrupt, for

@@ -153,21 +153,37 @@ const WORD_BITS: u32 = c_ulong::BITS;
 /// atomic per CPU per call is a cost the syscall does not pay. `u32`: at
 /// most `nr_cpu_ids` per reason, and few enough bytes to be zeroed with a
 /// few stores instead of a call to `memset()`.
-#[derive(Default)]
+///
+/// # Invariants
+///
+/// With `on` false, nothing is counted: every count stays zero.
 struct Skipped {
+    /// Whether anybody reads the counters ([`stats::counting()`]), as of
+    /// the start of the command: if not, the command counts nothing.
+    on: bool,
     by_reason: [u32; NR_SKIPS],
     /// Targets taken only because their lazy mm was not yet known.
     lazy_unknown: u32,
 }
 
 impl Skipped {
+    /// Nothing skipped yet; counting if anybody reads the counters.
+    #[inline]
+    fn new() -> Self {
+        Self {
+            on: stats::counting(),
+            by_reason: [0; NR_SKIPS],
+            lazy_unknown: 0,
+        }
+    }
+
     /// Counts the CPUs of `cpus` under `why`.
     #[inline]
     fn add(&mut self, why: Skip, cpus: c_ulong) {
         // Most reasons count no CPU in a given call, and without a popcnt
         // instruction in the baseline ISA a count costs a dozen more.
         // No overflow: at most nr_cpu_ids CPUs per reason and command.
-        if cpus != 0 {
+        if self.on && cpus != 0 {
             let n = &mut self.by_reason[why as usize];
             *n = n.wrapping_add(cpus.count_ones());
         }
@@ -176,22 +192,27 @@ impl Skipped {
     /// Counts one CPU under `why`.
     #[inline]
     fn add_one(&mut self, why: Skip) {
-        let n = &mut self.by_reason[why as usize];
-        *n = n.wrapping_add(1);
+        if self.on {
+            let n = &mut self.by_reason[why as usize];
+            *n = n.wrapping_add(1);
+        }
     }
 
     /// Counts the CPUs of `cpus` as targets whose lazy mm was unknown.
     #[inline]
     fn lazy_unknown(&mut self, cpus: c_ulong) {
-        if cpus != 0 {
+        if self.on && cpus != 0 {
             self.lazy_unknown = self.lazy_unknown.wrapping_add(cpus.count_ones());
         }
     }
 
     /// Hands the counts to the stats of `variant`.
+    #[inline]
     fn report(&self, variant: Variant) {
-        stats::skips(variant, &self.by_reason);
-        stats::lazy_unknown(variant, self.lazy_unknown);
+        if self.on {
+            stats::skips(variant, &self.by_reason);
+            stats::lazy_unknown(variant, self.lazy_unknown);
+        }
     }
 }
 
@@ -268,7 +289,7 @@ pub(crate) fn select_targets(
     mm: *const bindings::mm_struct,
     mask: &mut CpumaskVar,
 ) {
-    let mut skipped = Skipped::default();
+    let mut skipped = Skipped::new();
     let nr_cpu_ids = kernel::cpu::nr_cpu_ids();
     // Only the global command leaves out the CPU the caller runs on when
     // this is read, which is in program order with it even if the caller
@@ -314,7 +335,7 @@ pub(crate) fn targets_cpu(
 ) -> bool {
     let bit: c_ulong = 1 << (cpu.as_u32() % WORD_BITS);
     let w = RqWord::sample(policy, Scope::Private, cpu.as_u32() / WORD_BITS, bit, mm);
-    let mut skipped = Skipped::default();
+    let mut skipped = Skipped::new();
 
     skipped.add(Skip::Offline, bit & !w.bits.online);
     let hit = policy.targets(Scope::Private, &w, &mut skipped) & bit != 0;

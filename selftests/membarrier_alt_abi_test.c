@@ -215,4 +215,56 @@ TEST_F(dev, bad_pointer_is_efault)
 	munmap(map, 2 * page);
 }
 
+/* The calls of @variant counted so far, through a file that asks. */
+static long long calls_counted(unsigned int variant)
+{
+	struct membarrier_alt_stats st;
+	int fd = alt_open();
+	long long n = -1;
+
+	if (fd >= 0 && !alt_stats(fd, variant, &st))
+		n = st.calls;
+	if (fd >= 0)
+		close(fd);
+	return n;
+}
+
+/*
+ * The module counts only while an open file has asked for its counters:
+ * calls through a quiet file, with no reader open, leave no trace, and
+ * the same calls are counted once a reader is open.  (Nothing else of
+ * ours may be open here: the dev fixture's file asks.)
+ */
+TEST(counters_only_while_read)
+{
+	const unsigned int v = MEMBARRIER_ALT_VARIANT_INTREE;
+	long long before, after;
+	int quiet, reader, i;
+
+	NEED_DEVICE(return);
+	quiet = alt_open_quiet();
+	ASSERT_LE(0, quiet);
+	before = calls_counted(v);
+	ASSERT_LE(0, before);
+	/* No reader open: not counted. */
+	for (i = 0; i < 10; i++)
+		ASSERT_LE(0, alt_membarrier(quiet, MEMBARRIER_CMD_QUERY, 0, 0, v));
+	after = calls_counted(v);
+	TH_LOG("no reader: %lld calls counted before, %lld after 10 calls",
+	       before, after);
+	EXPECT_EQ(before, after);
+	/* A reader open: counted, even through the quiet file. */
+	reader = alt_open();
+	ASSERT_LE(0, reader);
+	for (i = 0; i < 10; i++)
+		ASSERT_LE(0, alt_membarrier(quiet, MEMBARRIER_CMD_QUERY, 0, 0, v));
+	before = after;
+	after = calls_counted(v);
+	TH_LOG("reader open: %lld calls counted before, %lld after 10 calls",
+	       before, after);
+	EXPECT_EQ(before + 10, after);
+	close(reader);
+	close(quiet);
+}
+
 TEST_HARNESS_MAIN

