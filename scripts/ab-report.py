@@ -688,7 +688,9 @@ def md_latency(report):
           "",
           "The caller runs on CPU0; the scenario says what CPUs 1-3 "
           "run. IPIs per call come from the module's counters for the "
-          "variants and from /proc/interrupts for the syscall. A '~' "
+          "variants, taken over 20 untimed calls right after the timed "
+          "ones (the timed calls run with the counters off), and from "
+          "/proc/interrupts for the syscall. A '~' "
           "marks a ratio this boot cannot tell from 1: the 95% interval "
           "of the median of its per-turn ratios (see the budget below) "
           "holds 1."]
@@ -945,9 +947,9 @@ def md_rseq(report):
                    "median", "p99", "calls/s", "IPIs/call",
                    "median vs syscall"], body),
             "",
-            "IPIs per call: the module's count for intree, the "
-            "function-call line of /proc/interrupts (all CPUs, an "
-            "upper bound) for the syscall."]
+            "IPIs per call: for both, the function-call line of "
+            "/proc/interrupts (all CPUs, an upper bound); the module's "
+            "counters are off during timed calls."]
 
 
 def md_litmus(report):

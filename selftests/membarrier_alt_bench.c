@@ -21,6 +21,10 @@
  *	CMD,... only those commands (by the names in bench_cmds[]).
  *	own-threads spins on every online CPU but CPU0, the others use
  *	CPUs 1-3.
+ *	The timed calls go through a file that never asks for the module's
+ *	counters, so they carry none of its bookkeeping; ipis_per_call and
+ *	unregistered_per_call come from COUNT_CALLS untimed calls of each
+ *	variant right after them, through a file that does (counts_pass()).
  *	ipis_per_call comes from the module's counters for the variants,
  *	and from the function-call IPI line of /proc/interrupts (all CPUs,
  *	so an upper bound) for the syscall, which proc_ipis_per_call
@@ -64,8 +68,9 @@
  *	each other.  A thread that is done keeps its CPU busy until all are,
  *	so that every call finds its target running our mm.  Latency per call
  *	over all threads, calls per second of wall time for the whole run,
- *	and IPIs per call (the module's count for intree; for the syscall,
- *	the function-call IPIs of /proc/interrupts, an upper bound).
+ *	and IPIs per call (for both, the function-call IPIs of
+ *	/proc/interrupts, an upper bound: the module's counters would add
+ *	its bookkeeping to the timed calls).
  *
  *   membarrier_alt_bench litmus [ITERATIONS]
  *	litmus,<impl>,<iterations>,<forbidden>
@@ -396,6 +401,28 @@ static long long turns_result(struct turns *tu, int k, long long *p99)
 	return t[n / 2];
 }
 
+/*
+ * The module's counts for @calls untimed calls of @cmd through @variant, in
+ * the scenario of the timed ones: through a file of their own that asks
+ * for the counters, closed again before the next timed calls.
+ */
+#define COUNT_CALLS	20
+
+static void counts_pass(int cmd, int variant, int calls,
+			struct membarrier_alt_stats *st)
+{
+	int fd = alt_open(), i;
+
+	if (fd < 0 || alt_stats_reset(fd))
+		die("counts: open/reset");
+	for (i = 0; i < calls; i++)
+		if (alt_membarrier(fd, cmd, 0, -1, variant))
+			die("counts: membarrier");
+	if (alt_stats(fd, variant, st))
+		die("counts: stats");
+	close(fd);
+}
+
 static void latency_group(int fd, const char *scenario, int ci,
 			  long long *t, int n)
 {
@@ -414,8 +441,6 @@ static void latency_group(int fd, const char *scenario, int ci,
 	for (k = 0; k < NR_IMPLS; k++)	/* warm up */
 		for (i = 0; i < n / 20; i++)
 			mb_issue(fd, row_impl(k), tu.cmd, 0, -1);
-	if (alt_stats_reset(fd))
-		die("stats reset");
 	tu.deadline = now_ns() + CELL_BUDGET_NS * NR_ROWS;
 	do {
 		more = false;
@@ -431,11 +456,10 @@ static void latency_group(int fd, const char *scenario, int ci,
 			ipis = proc_ipis;
 			unreg = -1;
 		} else {
-			if (alt_stats(fd, row_impl(k), &st))
-				die("stats");
-			ipis = (double)st.ipis / tu.done[k];
+			counts_pass(tu.cmd, row_impl(k), COUNT_CALLS, &st);
+			ipis = (double)st.ipis / COUNT_CALLS;
 			unreg = (double)st.skipped[MEMBARRIER_ALT_SKIP_NOT_REGISTERED] /
-				tu.done[k];
+				COUNT_CALLS;
 		}
 		printf("latency,%s,%s,%s,%d,%lld,%lld,%.3f,%.3f,%.3f\n",
 		       scenario, name, row_name(k), tu.done[k], med, p99,
@@ -582,7 +606,7 @@ static void *pong(void *arg)
 /* Registers the caller's mm for @variant's hook, through the device. */
 static void pingpong_register(const char *variant)
 {
-	int fd = alt_open();
+	int fd = alt_open_quiet();
 
 	if (fd < 0 ||
 	    alt_membarrier(fd, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
@@ -654,7 +678,7 @@ static void run_attach(void)
 	if (pid < 0)
 		die("fork");
 	if (!pid) {
-		int fd = alt_open();
+		int fd = alt_open_quiet();
 
 		_exit(fd < 0 || register_hook_variants(fd));
 	}
@@ -829,7 +853,6 @@ static void run_rseq_cpu(int fd, int calls)
 		MB_IMPL_SYSCALL, MEMBARRIER_ALT_VARIANT_INTREE,
 	};
 	struct rseq_cpu_thread th[RSEQ_CPU_THREADS];
-	struct membarrier_alt_stats st;
 	long long *lat, t0, wall, ipis;
 	unsigned int i;
 	int j, n = RSEQ_CPU_THREADS * calls;
@@ -846,8 +869,6 @@ static void run_rseq_cpu(int fd, int calls)
 		pthread_barrier_init(&rseq_cpu_start, NULL,
 				     RSEQ_CPU_THREADS + 1);
 		atomic_store(&rseq_cpu_running, RSEQ_CPU_THREADS);
-		if (alt_stats_reset(fd))
-			die("stats reset");
 		ipis = proc_fcall_ipis(-1);
 		for (j = 0; j < RSEQ_CPU_THREADS; j++) {
 			th[j] = (struct rseq_cpu_thread){
@@ -867,12 +888,11 @@ static void run_rseq_cpu(int fd, int calls)
 				die("rseq-cpu: membarrier");
 		}
 		wall = now_ns() - t0;
+		/*
+		 * Both from /proc/interrupts: the module's counters would add
+		 * its bookkeeping to the calls timed here.
+		 */
 		ipis = proc_fcall_ipis(-1) - ipis;
-		if (impls[i] != MB_IMPL_SYSCALL) {
-			if (alt_stats(fd, impls[i], &st))
-				die("stats");
-			ipis = st.ipis + st.local;
-		}
 		pthread_barrier_destroy(&rseq_cpu_start);
 		qsort(lat, n, sizeof(*lat), cmp_ll);
 		printf("rseq-cpu,%s,%d,%d,%lld,%lld,%.1f,%.3f\n",
@@ -934,7 +954,12 @@ int main(int argc, char **argv)
 		run_attach();
 		return 0;
 	}
-	fd = alt_open();
+	/*
+	 * The timed calls go through a file that never asks for the
+	 * counters, so that the module does no bookkeeping for them; what
+	 * needs counts opens a file of its own (counts_pass()) or asks.
+	 */
+	fd = alt_open_quiet();
 	if (fd < 0)
 		die(MEMBARRIER_ALT_DEVICE);
 	if (!strcmp(what, "latency")) {
