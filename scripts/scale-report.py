@@ -30,6 +30,11 @@ import sys
 from mdtable import table
 
 BUDGET = 1.2
+# Scenarios whose -icount figures measure the emulator more than the
+# implementation: with our threads spinning on the other vCPUs, a call
+# waits for QEMU's one TCG thread to reach each target in its round robin,
+# and the count is of every instruction all vCPUs execute meanwhile.
+NOT_JUDGED = {"own-threads": "not judged: counts TCG's round robin"}
 IMPLS = ["syscall", "intree", "idle-filter"]
 CMDS = ["PRIVATE_EXPEDITED", "GLOBAL_EXPEDITED"]
 SCENARIOS = ["idle", "own-threads"]
@@ -105,8 +110,9 @@ def build(cells, counts):
                             "syscall_b": s["fit"]["b"],
                             "intree_b": i["fit"]["b"], "ratio": ratio,
                             "last_ratio": last, "limit": BUDGET,
-                            "verdict": "within" if worst <= BUDGET
-                            else "OVER"})
+                            "verdict": NOT_JUDGED.get(
+                                sc, "within" if worst <= BUDGET
+                                else "OVER")})
     return rows, budgets
 
 
@@ -125,7 +131,13 @@ def markdown(meta, counts, rows, budgets):
           "## Instructions per call", "",
           "Median instructions per call at each count of online CPUs; "
           "the increment per CPU b of a least-squares fit a + b * CPUs, "
-          "and the increment between the two largest counts.", "",
+          "and the increment between the two largest counts. With our "
+          "threads on the other CPUs (own-threads), a call waits for "
+          "QEMU's single TCG thread to reach each target vCPU in its "
+          "round robin, and the count includes every instruction the "
+          "spinning vCPUs execute meanwhile: those rows measure the "
+          "emulator's scheduling more than the implementation, and the "
+          "budget is not judged on them.", "",
           table(["command", "scenario", "implementation"] +
                 [f"{n} CPUs" for n in counts] +
                 ["fit: per CPU", "last step: per CPU"],
