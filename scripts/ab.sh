@@ -37,13 +37,8 @@ if [ "${MBA_AB_BASELINE:-0}" = 1 ] && [ "$MBA_SERIES" = proposed ]; then
 	mba_die "BASELINE=1 measures the series alone; run it without PROPOSED=1"
 fi
 
-# The tree the module and tests are built from, taken before they are.
-commit=$(git -C "$MBA_ROOT" describe --always --dirty 2>/dev/null ||
-	echo unknown)
-echo "=== $arch: build" >&2
-src=$("$MBA_ROOT/scripts/kernel-src.sh")
-tests=$("$MBA_ROOT/scripts/selftests.sh" "$arch")
-"$MBA_ROOT/scripts/module.sh" "$arch" >/dev/null
+# The tree the module and tests are built from is taken before they are.
+mba_build "$arch"
 
 out=$(mba_results "$arch")
 mkdir -p "$out"

@@ -123,6 +123,23 @@ mba_out() {
 	echo "$MBA_ROOT/out/$(MBA_SERIES=$series mba_flavor "$1")"
 }
 
+# mba_build ARCH: build what a guest of ARCH runs for make ab or make
+# scale (the kernel, through selftests.sh and module.sh; the selftests; the
+# module), and set, for the caller, commit (the tree they are built from,
+# taken before they are), src (the patched kernel tree) and tests (the
+# selftests' directory).
+mba_build() {
+	# shellcheck disable=SC2034 # set for the caller
+	commit=$(git -C "$MBA_ROOT" describe --always --dirty 2>/dev/null ||
+		echo unknown)
+	echo "=== $1: build" >&2
+	# shellcheck disable=SC2034 # set for the caller
+	src=$("$MBA_ROOT/scripts/kernel-src.sh")
+	# shellcheck disable=SC2034 # set for the caller
+	tests=$("$MBA_ROOT/scripts/selftests.sh" "$1")
+	"$MBA_ROOT/scripts/module.sh" "$1" >/dev/null
+}
+
 # mba_results ARCH [WHAT]: a new directory under results/ for a run of
 # WHAT (nothing for make ab, -profile for make profile) on ARCH, named
 # ARCH-proposed with PROPOSED=1.

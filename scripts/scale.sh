@@ -20,12 +20,7 @@ shift $(($# < 2 ? $# : 2))
 counts=("$@")
 [ "${#counts[@]}" -gt 0 ] || counts=(4 16 64)
 
-commit=$(git -C "$MBA_ROOT" describe --always --dirty 2>/dev/null ||
-	echo unknown)
-echo "=== $arch: build" >&2
-src=$("$MBA_ROOT/scripts/kernel-src.sh")
-tests=$("$MBA_ROOT/scripts/selftests.sh" "$arch")
-"$MBA_ROOT/scripts/module.sh" "$arch" >/dev/null
+mba_build "$arch"
 
 out=$(mba_results "$arch" -scale)
 mkdir -p "$out"
